@@ -1,0 +1,261 @@
+// Package engine is ThreatLockDown's domain: the active-response configuration,
+// alerts, matching, the table of active responses, revert timers and dispatch.
+//
+// The model follows Wazuh 4.x's wazuh-execd. An alert that matches an
+// <active-response> block starts its command with an "add" message. A command
+// that answers with check_keys names the keys of what it is about to do; the
+// table key is the executable's base name plus those keys. A key already in the
+// table gets "abort" and its revert timer restarts; a new key with a timeout gets
+// "continue" and a revert entry. When the entry expires the command runs again
+// with "delete".
+//
+// Crash safety: every state change is written through Store before it takes
+// effect outside the process. A matched alert becomes a durable Job (together
+// with the alerts-file position just past it) before its command starts; a table
+// entry is durable before the command hears "continue"; an entry leaves the store
+// only after its delete ran. A crash anywhere therefore repeats at most one
+// idempotent step and never loses a revert or an alert.
+//
+// The engine makes no OS calls: it reaches the world through Store, Runner and
+// the clock in Options, which tests replace with fakes.
+package engine
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// Position is where reading of one alerts file stands.
+type Position struct {
+	Source string // the alerts file as configured (path)
+	FileID string // identity of the file read (device:inode on Unix)
+	Offset int64  // byte offset just past the last handled record
+}
+
+// Record is one complete alert record read from an alerts file: a JSON line of
+// alerts.json (without its newline) or one block of the text alerts.log.
+type Record struct {
+	Data   []byte
+	Format Format
+	Pos    Position // position just past this record
+}
+
+// Format is the format of an alerts file.
+type Format int
+
+const (
+	FormatJSON Format = iota // alerts.json, one object a line
+	FormatText               // alerts.log, blocks separated by an empty line
+)
+
+// Protocol is how a command is told what to do.
+type Protocol int
+
+const (
+	// ProtocolJSON is Wazuh >= 4.2's: one JSON message on stdin, check_keys handshake.
+	ProtocolJSON Protocol = iota
+	// ProtocolLegacy is Wazuh < 4.2's (and OSSEC's): argv
+	// "add|delete user srcip alertid ruleid location filename [extra args]", no stdin.
+	ProtocolLegacy
+)
+
+func (p Protocol) String() string {
+	if p == ProtocolLegacy {
+		return "legacy"
+	}
+	return "json"
+}
+
+// Command is one <command> block.
+type Command struct {
+	Name           string
+	Executable     string // base name of a file in active-response/bin
+	ExtraArgs      []string
+	TimeoutAllowed bool
+	Protocol       Protocol
+	Line           int // line of <command> in the config file, 0 if unknown
+}
+
+// Location says on which host a response runs.
+type Location int
+
+const (
+	LocationLocal        Location = iota // where the alert was generated
+	LocationServer                       // on the server (here, always)
+	LocationDefinedAgent                 // on the agent named by AgentID
+	LocationAll                          // everywhere
+)
+
+func (l Location) String() string {
+	switch l {
+	case LocationServer:
+		return "server"
+	case LocationDefinedAgent:
+		return "defined-agent"
+	case LocationAll:
+		return "all"
+	}
+	return "local"
+}
+
+// Response is one <active-response> block that names a command.
+type Response struct {
+	Command           *Command // points into Config.Commands
+	Disabled          bool
+	Location          Location
+	AgentID           string        // for LocationDefinedAgent
+	Level             int           // minimum rule level; 0 when not set
+	RulesID           []string      // rule ids that always trigger
+	RulesGroup        []string      // lower-case alternatives, each a substring of the group string
+	Timeout           time.Duration // 0: stateless
+	RepeatedOffenders []time.Duration
+	Line              int
+}
+
+// WhiteListEntry is one <white_list> element: an address or network, or,
+// for anything else, a lower-case substring pattern on the source IP text
+// (Wazuh's behaviour).
+type WhiteListEntry struct {
+	Prefix  netip.Prefix // valid for an address (as a /32 or /128) or network
+	Pattern string       // set when Prefix is not valid
+}
+
+// Config is one loaded ossec.conf. It is immutable once handed to the engine.
+type Config struct {
+	Source    string // file it was read from
+	Disabled  bool   // active response disabled globally (<active-response><disabled>yes without a command)
+	Commands  []*Command
+	Responses []*Response
+	WhiteList []WhiteListEntry
+}
+
+// Op is what a command is asked to do.
+type Op string
+
+const (
+	OpAdd    Op = "add"
+	OpDelete Op = "delete"
+)
+
+// Fields are the alert values the legacy protocol passes on argv, already
+// validated ("-" for missing).
+type Fields struct {
+	User, SrcIP, AlertID, RuleID, Location, Filename string
+}
+
+// Invocation is one run of a command.
+type Invocation struct {
+	Command Command
+	Op      Op
+	Message []byte // the whole JSON message for stdin, without newline
+	Fields  Fields
+	// Reassert marks an add run again after a reboot: its keys are already in
+	// the table and its check_keys is answered "continue" without changes.
+	Reassert bool
+}
+
+// Verdict answers a check_keys request.
+type Verdict int
+
+const (
+	Continue Verdict = iota
+	Abort
+)
+
+func (v Verdict) String() string {
+	if v == Abort {
+		return "abort"
+	}
+	return "continue"
+}
+
+// Decision is the engine's answer to check_keys.
+type Decision struct {
+	Verdict Verdict
+	// Expires is when the entry will be reverted; zero for a stateless run.
+	// Built-in actions use it to set a kernel-side timeout as a safety net.
+	Expires time.Time
+}
+
+// CheckKeys decides a check_keys request of a running add. It returns only once
+// the decision is durable.
+type CheckKeys func(keys []string) (Decision, error)
+
+// Runner runs commands. Run starts inv.Command, delivers inv.Message and, for
+// an add whose command sends check_keys, calls check and passes its verdict
+// back. A command that never asks is stateless. Run returns when the command
+// has ended (or was killed at its time limit). An error that wraps
+// ErrNotStarted means the command never ran.
+type Runner interface {
+	Run(ctx context.Context, inv Invocation, check CheckKeys) error
+}
+
+// Entry is one active response in the table: something to revert.
+type Entry struct {
+	Key      string // executable base name + "-" + keys
+	Seq      uint64 // generation: a newer entry for the same key has a higher Seq
+	Lane     string // dispatch lane; add and delete of one lane run in order
+	Command  Command
+	Params   []byte // the JSON "parameters" object of the first add
+	Fields   Fields
+	Created  time.Time
+	Expires  time.Time
+	Offences int
+}
+
+// Job is a matched alert's pending add: durable from the moment the alert is
+// handled until its command has run (or its entry is durable).
+type Job struct {
+	ID       uint64
+	Lane     string
+	Command  Command
+	Params   []byte
+	Fields   Fields
+	Timeout  time.Duration
+	Repeated []time.Duration
+}
+
+// EntryRef names one generation of an entry.
+type EntryRef struct {
+	Key string
+	Seq uint64
+}
+
+// Change is one atomic group of writes to the store.
+type Change struct {
+	Put       []Entry
+	Del       []EntryRef // removed only when the stored Seq matches
+	Jobs      []Job
+	DoneJobs  []uint64
+	Offences  map[string]int // offence counts by table key
+	Positions []Position
+	BootID    string // recorded when not empty
+}
+
+// State is everything the store holds, read once at start.
+type State struct {
+	Entries   []Entry
+	Jobs      []Job
+	Offences  map[string]int
+	Positions map[string]Position // by Source
+	BootID    string
+}
+
+// Store keeps the engine's state durable.
+type Store interface {
+	// Load reads the whole state.
+	Load() (*State, error)
+	// Apply writes c atomically and durably. Concurrent calls may share one
+	// commit (one fsync); Apply returns only when c is on disk.
+	Apply(c Change) error
+	Close() error
+}
+
+// Errors.
+var (
+	// ErrNotStarted wraps a Runner error for a command that could not be started
+	// (missing or not executable, refused name).
+	ErrNotStarted = errors.New("command not started")
+)

@@ -1,0 +1,29 @@
+// Package actions holds ThreatLockDown's built-in active responses: Go
+// implementations of Wazuh's stock scripts (firewall-drop, host-deny, route-null,
+// pf, netsh, ...). Each is an Action that adds and deletes one Target; every Add
+// and Delete is idempotent. Argument builders and output parsers are pure and
+// build on every OS; only backend selection and syscalls sit behind build tags.
+package actions
+
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// Target is what an action blocks: an address or a user name.
+type Target struct {
+	Addr netip.Addr // valid for address actions
+	User string     // set for account actions
+}
+
+// Action is one built-in response.
+type Action interface {
+	// Name is the executable name it stands in for (e.g. "firewall-drop").
+	Name() string
+	// Add blocks t. expires, when not zero, is when the daemon will revert the
+	// block; backends with kernel timeouts use it as a safety net.
+	Add(ctx context.Context, t Target, expires time.Time) error
+	// Delete lifts the block on t. Deleting a missing block is not an error.
+	Delete(ctx context.Context, t Target) error
+}
