@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// Alert holds the fields of one alert that matching, validation and the
+// legacy protocol need. Byte slices point into the decoded line (or into the
+// Alert's own scratch space) and are valid until the next Decode.
+type Alert struct {
+	Level    int
+	RuleID   []byte
+	Groups   []byte // lower-case group string: "syslog,sshd,pci_dss_11.4,"
+	AgentID  []byte // nil when the alert has no agent
+	SrcIP    []byte // data.win.eventdata.ipAddress, else data.srcip
+	DstUser  []byte
+	ID       []byte
+	Location []byte // the log location, e.g. /var/log/secure
+	Filename []byte // syscheck.path
+
+	hasAgent bool
+	groups   []byte
+}
+
+// complianceGroups are the arrays alerts.json moves out of rule.groups; their
+// values go back into the group string with this prefix, as analysisd has them.
+var complianceGroups = map[string]string{
+	"pci_dss":     "pci_dss_",
+	"gdpr":        "gdpr_",
+	"hipaa":       "hipaa_",
+	"nist_800_53": "nist_800_53_",
+	"tsc":         "tsc_",
+	"gpg13":       "gpg13_",
+}
+
+func (a *Alert) reset() {
+	g := a.groups[:0]
+	*a = Alert{groups: g}
+}
+
+// Decode reads the fields of the alert in data, one alerts.json line. It
+// reports malformed JSON in the parts it walks.
+func (a *Alert) Decode(data []byte) error {
+	a.reset()
+	end, err := walkObject(data, 0, func(k []byte, i int) (int, error) { return a.top(k, i, data) })
+	if err != nil {
+		return err
+	}
+	if i := skipWS(data, end); i != len(data) {
+		return syntaxErr(data, i, "trailing data after the alert")
+	}
+	a.Groups = a.groups
+	return nil
+}
+
+func (a *Alert) top(key []byte, at int, data []byte) (int, error) {
+	switch string(key) {
+	case "rule":
+		return walkObject(data, at, func(k []byte, i int) (int, error) { return a.rule(k, i, data) })
+	case "agent":
+		a.hasAgent = true
+		return walkObject(data, at, func(k []byte, i int) (int, error) {
+			if string(k) == "id" {
+				return scalar(data, i, &a.AgentID)
+			}
+			return skipValue(data, i)
+		})
+	case "data":
+		return walkObject(data, at, func(k []byte, i int) (int, error) { return a.dataField(k, i, data) })
+	case "syscheck":
+		return walkObject(data, at, func(k []byte, i int) (int, error) {
+			if string(k) == "path" {
+				return scalar(data, i, &a.Filename)
+			}
+			return skipValue(data, i)
+		})
+	case "id":
+		return scalar(data, at, &a.ID)
+	case "location":
+		return scalar(data, at, &a.Location)
+	}
+	return skipValue(data, at)
+}
+
+func (a *Alert) rule(key []byte, at int, data []byte) (int, error) {
+	switch string(key) {
+	case "level":
+		var v []byte
+		next, err := scalar(data, at, &v)
+		if err != nil {
+			return 0, err
+		}
+		n, err := strconv.Atoi(string(v))
+		if err != nil {
+			return 0, syntaxErr(data, at, "rule.level is not an integer")
+		}
+		a.Level = n
+		return next, nil
+	case "id":
+		return scalar(data, at, &a.RuleID)
+	case "groups":
+		return a.groupList(data, at, "")
+	}
+	if prefix, ok := complianceGroups[string(key)]; ok {
+		return a.groupList(data, at, prefix)
+	}
+	return skipValue(data, at)
+}
+
+func (a *Alert) dataField(key []byte, at int, data []byte) (int, error) {
+	switch string(key) {
+	case "srcip":
+		if a.SrcIP != nil {
+			return skipValue(data, at) // the Windows event address came first and wins
+		}
+		return scalar(data, at, &a.SrcIP)
+	case "dstuser":
+		return scalar(data, at, &a.DstUser)
+	case "win":
+		return walkObject(data, at, func(k []byte, i int) (int, error) {
+			if string(k) != "eventdata" {
+				return skipValue(data, i)
+			}
+			return walkObject(data, i, func(k []byte, i int) (int, error) {
+				if string(k) == "ipAddress" {
+					return scalar(data, i, &a.SrcIP)
+				}
+				return skipValue(data, i)
+			})
+		})
+	}
+	return skipValue(data, at)
+}
+
+// groupList appends the strings of the array at data[at], lower-cased and
+// each followed by a comma, to the group string.
+func (a *Alert) groupList(data []byte, at int, prefix string) (int, error) {
+	return walkArray(data, at, func(i int) (int, error) {
+		var v []byte
+		next, err := scalar(data, i, &v)
+		if err != nil {
+			return 0, err
+		}
+		a.groups = append(a.groups, prefix...)
+		for _, c := range v {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			a.groups = append(a.groups, c)
+		}
+		a.groups = append(a.groups, ',')
+		return next, nil
+	})
+}
+
+// scalar reads a string or a bare scalar (number, true, false) at data[at]
+// into *dst. null leaves *dst nil; objects and arrays are skipped.
+func scalar(data []byte, at int, dst *[]byte) (int, error) {
+	if at < len(data) && data[at] == '"' {
+		raw, esc, next, err := scanString(data, at)
+		if err != nil {
+			return 0, err
+		}
+		v, err := unquote(raw, esc)
+		if err != nil {
+			return 0, err
+		}
+		*dst = v
+		return next, nil
+	}
+	next, err := skipValue(data, at)
+	if err != nil {
+		return 0, err
+	}
+	if c := data[at]; c != '{' && c != '[' && !bytes.Equal(data[at:next], []byte("null")) {
+		*dst = data[at:next]
+	}
+	return next, nil
+}

@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// benchConfig is a typical set of responses: a few stateful blocks keyed on
+// rule ids, levels and groups.
+func benchConfig() *Config {
+	fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+	acct := &Command{Name: "disable-account", Executable: "disable-account", TimeoutAllowed: true}
+	return &Config{
+		Commands: []*Command{fw, acct},
+		Responses: []*Response{
+			{Command: fw, Location: LocationLocal, RulesID: []string{"5763", "5712"}, Timeout: 10 * time.Minute},
+			{Command: fw, Location: LocationAll, Level: 12, RulesGroup: []string{"web,|attack,"}, Timeout: time.Hour},
+			{Command: acct, Location: LocationLocal, Level: 14, RulesGroup: []string{"authentication_failures"}, Timeout: time.Hour},
+		},
+		WhiteList: []WhiteListEntry{{Pattern: "127.0.0.1"}},
+	}
+}
+
+// benchMix is the realistic mix: the sample alerts, of which only the sshd
+// brute force (one in six) triggers anything.
+func benchMix(b *testing.B) ([][]byte, int64) {
+	lines := loadAlerts(b)
+	var n int64
+	for _, l := range lines {
+		n += int64(len(l))
+	}
+	return lines, n / int64(len(lines))
+}
+
+// BenchmarkDecodeMatch is the hot path: decode the fields matching needs and
+// match them against the responses.
+func BenchmarkDecodeMatch(b *testing.B) {
+	lines, avg := benchMix(b)
+	m := compile(benchConfig())
+	var a Alert
+	matched := 0
+	b.SetBytes(avg)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := a.Decode(lines[i%len(lines)]); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range m.responses {
+			if r.triggers(&a) && r.runsHere(&a, "000") {
+				matched++
+			}
+		}
+	}
+	if matched == 0 {
+		b.Fatal("nothing matched")
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
+}
+
+// BenchmarkDecodeMatch_EncodingJSON is the baseline: the same fields decoded
+// with encoding/json, then the same matching.
+func BenchmarkDecodeMatch_EncodingJSON(b *testing.B) {
+	lines, avg := benchMix(b)
+	m := compile(benchConfig())
+	b.SetBytes(avg)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		var r refAlert
+		if err := json.Unmarshal(lines[i%len(lines)], &r); err != nil {
+			b.Fatal(err)
+		}
+		level, _ := r.Rule.Level.Int64()
+		a := Alert{Level: int(level), RuleID: []byte(rawString(r.Rule.ID)), Groups: []byte(r.groups()), SrcIP: []byte(r.Data.SrcIP)}
+		for _, cr := range m.responses {
+			if cr.triggers(&a) {
+				_ = cr.runsHere(&a, "000")
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
+}

@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure an Engine.
+type Options struct {
+	Store   Store
+	Runner  Runner
+	Logger  *slog.Logger
+	AgentID string // this host's agent id; default "000" (the all-in-one server)
+	Node    string // origin name in messages (the host name)
+	BootID  string // identifies this boot; a change re-applies active entries
+	Workers int    // commands running at once; default 16
+	// StopGrace is how long running commands may finish after Run's context
+	// ends before they are killed; default 2 s.
+	StopGrace time.Duration
+	// FlushEvery is how often the read position of alerts that triggered
+	// nothing is written; default 1 s. (Positions of alerts that triggered a
+	// command are written with their jobs, before the command starts.)
+	FlushEvery time.Duration
+	Now        func() time.Time
+}
+
+// Engine is the daemon's core. Create it with New, hand it a configuration
+// with SetConfig, run it with Run and feed it records with Handle.
+type Engine struct {
+	store   Store
+	runner  Runner
+	log     *slog.Logger
+	agentID string
+	node    string
+	bootID  string
+	grace   time.Duration
+	flush   time.Duration
+	now     func() time.Time
+
+	matcher atomic.Pointer[matcher]
+	alerts  sync.Pool
+	commits chan commitItem
+	disp    *dispatcher
+	timers  *timers
+	ctx     context.Context // the run context of dispatched work
+	stats   Stats
+
+	mu        sync.Mutex // guards the fields below
+	table     map[string]*tableEntry
+	offences  map[string]int
+	positions map[string]posMark // latest handled position per source
+	seq       uint64
+	jobSeq    uint64
+	recSeq    uint64
+	state     *State // loaded state, consumed by Run
+}
+
+// posMark is a position with the order in which it was handled.
+type posMark struct {
+	Position
+	order uint64
+}
+
+// New loads the stored state. It does not start anything.
+func New(o Options) (*Engine, error) {
+	if o.Store == nil || o.Runner == nil {
+		return nil, errors.New("engine: store and runner are required")
+	}
+	e := &Engine{
+		store: o.Store, runner: o.Runner, log: o.Logger, agentID: o.AgentID, node: o.Node,
+		bootID: o.BootID, grace: o.StopGrace, flush: o.FlushEvery, now: o.Now,
+		commits: make(chan commitItem, 4096), timers: newTimers(),
+		table: map[string]*tableEntry{}, positions: map[string]posMark{},
+	}
+	e.setDefaults(o.Workers)
+	st, err := e.store.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	e.state = st
+	e.offences = st.Offences
+	if e.offences == nil {
+		e.offences = map[string]int{}
+	}
+	for src, p := range st.Positions {
+		e.positions[src] = posMark{Position: p}
+	}
+	for _, en := range st.Entries {
+		e.table[en.Key] = &tableEntry{Entry: en}
+		e.seq = max(e.seq, en.Seq)
+	}
+	for _, j := range st.Jobs {
+		e.jobSeq = max(e.jobSeq, j.ID)
+	}
+	e.matcher.Store(compile(nil))
+	return e, nil
+}
+
+func (e *Engine) setDefaults(workers int) {
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.agentID == "" {
+		e.agentID = "000"
+	}
+	if e.grace <= 0 {
+		e.grace = 2 * time.Second
+	}
+	if e.flush <= 0 {
+		e.flush = time.Second
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if workers <= 0 {
+		workers = 16
+	}
+	e.disp = newDispatcher(workers)
+	e.alerts.New = func() any { return new(Alert) }
+}
+
+// SetConfig swaps in a new configuration atomically. Alerts handled after it
+// returns match against c; running commands and stored entries keep the
+// command definitions they started with.
+func (e *Engine) SetConfig(c *Config) { e.matcher.Store(compile(c)) }
+
+// Config returns the configuration in use.
+func (e *Engine) Config() *Config { return e.matcher.Load().cfg }
+
+// Position returns where reading of source stopped last time (zero if never).
+func (e *Engine) Position(source string) Position {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.positions[source].Position
+}
+
+// Run reconciles the stored state (deletes what expired while the daemon was
+// down, re-applies active entries after a reboot, re-runs unfinished jobs)
+// and then runs timers and commands until ctx ends. Records fed through
+// Handle are committed and dispatched while Run runs.
+func (e *Engine) Run(ctx context.Context) error {
+	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRuns()
+	e.ctx = runCtx
+
+	if err := e.reconcile(runCtx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); e.timers.run(ctx, e.now, e.expire) }()
+	go func() { defer wg.Done(); e.commitLoop(ctx) }()
+	<-ctx.Done()
+	wg.Wait()
+
+	// Let running commands finish for a moment, then kill what is left.
+	stop := time.AfterFunc(e.grace, cancelRuns)
+	defer stop.Stop()
+	e.disp.close()
+	return nil
+}
+
+// reconcile acts on the state loaded by New.
+func (e *Engine) reconcile(ctx context.Context) error {
+	st := e.state
+	e.state = nil
+	if st == nil {
+		return errors.New("engine: Run called twice")
+	}
+	rebooted := st.BootID != "" && e.bootID != "" && st.BootID != e.bootID
+	if e.bootID != "" && st.BootID != e.bootID {
+		if err := e.store.Apply(Change{BootID: e.bootID}); err != nil {
+			return fmt.Errorf("record boot id: %w", err)
+		}
+	}
+	now := e.now()
+	for _, en := range st.Entries {
+		if rebooted && en.Expires.After(now) {
+			e.log.Info("re-applying after reboot", "key", en.Key, "expires", en.Expires.Format(time.RFC3339))
+			e.disp.submit(ctx, en.Lane, func(ctx context.Context) { e.runReassert(ctx, en) })
+		}
+		e.timers.schedule(en.Expires, EntryRef{Key: en.Key, Seq: en.Seq})
+	}
+	for _, j := range st.Jobs {
+		e.log.Info("resuming unfinished job", "job", j.ID, "command", j.Command.Name)
+		e.disp.submit(ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+	}
+	e.log.Info("state loaded", "entries", len(st.Entries), "jobs", len(st.Jobs), "rebooted", rebooted)
+	return nil
+}

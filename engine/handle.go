@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"sync/atomic"
+	"time"
+)
+
+// Stats count what the engine did with alerts since it started.
+type Stats struct {
+	Alerts    atomic.Uint64 // records handled
+	Malformed atomic.Uint64 // records that could not be decoded
+	Matched   atomic.Uint64 // alert-response pairs that triggered
+	Jobs      atomic.Uint64 // commands dispatched
+	Skipped   atomic.Uint64 // triggered pairs not run (white list, location, validation)
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return &e.stats }
+
+// commitItem is a handled record on its way to the store: its jobs (if any)
+// and its position, written together before the jobs are dispatched.
+type commitItem struct {
+	jobs []Job
+	pos  posMark
+}
+
+// Handle processes one record. It decodes and matches it against the current
+// configuration; the jobs of a triggering alert are written to the store
+// together with the record's position and then dispatched, asynchronously.
+// Handle returns an error only when ctx ends while it waits for room.
+// Handle may be called from several goroutines (one per alerts file).
+func (e *Engine) Handle(ctx context.Context, r Record) error {
+	e.stats.Alerts.Add(1)
+	a := e.alerts.Get().(*Alert)
+	defer e.alerts.Put(a)
+	data := r.Data
+	if r.Format == FormatText {
+		var err error
+		if data, err = TextToJSON(data); err != nil {
+			return e.malformed(r, err)
+		}
+	}
+	if err := a.Decode(data); err != nil {
+		return e.malformed(r, err)
+	}
+	jobs := e.match(a, data)
+	if len(jobs) > 0 && !json.Valid(data) {
+		return e.malformed(r, errSyntax)
+	}
+	e.mu.Lock()
+	e.recSeq++
+	mark := posMark{Position: r.Pos, order: e.recSeq}
+	if len(jobs) == 0 {
+		e.positions[r.Pos.Source] = mark
+		e.mu.Unlock()
+		return nil
+	}
+	for i := range jobs {
+		e.jobSeq++
+		jobs[i].ID = e.jobSeq
+	}
+	e.mu.Unlock()
+	select {
+	case e.commits <- commitItem{jobs: jobs, pos: mark}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) malformed(r Record, err error) error {
+	e.stats.Malformed.Add(1)
+	e.log.Warn("skipping malformed alert", "source", r.Pos.Source, "offset", r.Pos.Offset, "err", err)
+	e.mu.Lock()
+	e.recSeq++
+	e.positions[r.Pos.Source] = posMark{Position: r.Pos, order: e.recSeq}
+	e.mu.Unlock()
+	return nil
+}
+
+// match returns the jobs an alert triggers: one per active response that
+// triggers, runs on this host and passes the white list and validation.
+func (e *Engine) match(a *Alert, raw []byte) []Job {
+	m := e.matcher.Load()
+	var jobs []Job
+	checked := false
+	for _, r := range m.responses {
+		if !r.triggers(a) {
+			continue
+		}
+		e.stats.Matched.Add(1)
+		if !checked {
+			if whiteListed(m.cfg.WhiteList, a.SrcIP) {
+				e.skip(a, r, SkipWhiteList)
+				return nil
+			}
+			if reason := validate(a); reason != "" {
+				e.skip(a, r, reason)
+				return nil
+			}
+			checked = true
+		}
+		if !r.runsHere(a, e.agentID) {
+			e.skip(a, r, SkipLocation)
+			continue
+		}
+		c := *r.Command
+		jobs = append(jobs, Job{
+			Lane: laneOf(&c, a), Command: c, Params: buildParams(&c, raw), Fields: fields(a),
+			Timeout: r.Timeout, Repeated: r.RepeatedOffenders,
+		})
+	}
+	e.stats.Jobs.Add(uint64(len(jobs)))
+	return jobs
+}
+
+func (e *Engine) skip(a *Alert, r *compiled, reason string) {
+	e.stats.Skipped.Add(1)
+	e.log.Warn("active response skipped", "reason", reason, "command", r.Command.Name,
+		"rule", string(a.RuleID), "alert", string(a.ID), "agent", string(a.AgentID),
+		"srcip", string(a.SrcIP), "user", string(a.DstUser), "line", r.Line)
+}
+
+// maxGroup bounds the records written in one store commit.
+const maxGroup = 4096
+
+// commitLoop writes handled records to the store in groups, then dispatches
+// their jobs. Positions of records without jobs are written at least every
+// FlushEvery and at the end.
+func (e *Engine) commitLoop(ctx context.Context) {
+	tick := time.NewTicker(e.flush)
+	defer tick.Stop()
+	written := map[string]uint64{}
+	for {
+		var first *commitItem
+		select {
+		case it := <-e.commits:
+			first = &it
+		case <-tick.C:
+		case <-ctx.Done():
+			e.commit(nil, written)
+			return
+		}
+		e.commit(first, written)
+	}
+}
+
+// commit writes one group. The positions snapshot is taken before draining
+// the queue: every record handled before a snapshotted position is then
+// either already committed or in the drained group, so a position never
+// gets ahead of a job still waiting.
+func (e *Engine) commit(first *commitItem, written map[string]uint64) {
+	e.mu.Lock()
+	marks := make(map[string]posMark, len(e.positions))
+	for src, p := range e.positions {
+		marks[src] = p
+	}
+	e.mu.Unlock()
+	var items []commitItem
+	if first != nil {
+		items = append(items, *first)
+	}
+	drained := false
+	for !drained && len(items) < maxGroup {
+		select {
+		case it := <-e.commits:
+			items = append(items, it)
+		default:
+			drained = true
+		}
+	}
+	if !drained {
+		clear(marks) // records still queued may precede the snapshot
+	}
+	var c Change
+	for _, it := range items {
+		c.Jobs = append(c.Jobs, it.jobs...)
+		if it.pos.order > marks[it.pos.Source].order {
+			marks[it.pos.Source] = it.pos
+		}
+	}
+	for src, m := range marks {
+		if m.order > written[src] && m.Source != "" {
+			c.Positions = append(c.Positions, m.Position)
+			written[src] = m.order
+		}
+	}
+	if len(c.Jobs) == 0 && len(c.Positions) == 0 {
+		return
+	}
+	for err := e.store.Apply(c); err != nil; err = e.store.Apply(c) {
+		e.log.Error("store write failed; retrying", "err", err)
+		time.Sleep(time.Second)
+	}
+	for _, it := range items {
+		for _, j := range it.jobs {
+			e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+		}
+	}
+}

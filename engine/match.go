@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+)
+
+// Skip reasons, counted per alert-response pair that matched but did not run.
+const (
+	SkipWhiteList = "white_list"
+	SkipLocation  = "location"
+	SkipSrcIP     = "invalid_srcip"
+	SkipUser      = "invalid_user"
+	SkipAlertID   = "invalid_alert_id"
+)
+
+// matcher is a compiled, read-only view of a Config for the hot path.
+type matcher struct {
+	cfg       *Config
+	responses []*compiled
+}
+
+type compiled struct {
+	*Response
+	ruleIDs [][]byte
+	groups  [][]byte
+}
+
+func compile(c *Config) *matcher {
+	m := &matcher{cfg: c}
+	if c == nil || c.Disabled {
+		return m
+	}
+	for _, r := range c.Responses {
+		if r.Disabled || r.Command == nil {
+			continue
+		}
+		cr := &compiled{Response: r}
+		for _, id := range r.RulesID {
+			cr.ruleIDs = append(cr.ruleIDs, []byte(id))
+		}
+		for _, g := range r.RulesGroup {
+			if g = strings.ToLower(g); g != "" {
+				cr.groups = append(cr.groups, []byte(g))
+			}
+		}
+		m.responses = append(m.responses, cr)
+	}
+	return m
+}
+
+// triggers reports whether an alert triggers r, by Wazuh 4.x's rules (which
+// differ from its documentation): level 0 never; a listed rule id always;
+// otherwise level and group must both hold where both are set, and a block
+// with neither triggers nothing.
+func (r *compiled) triggers(a *Alert) bool {
+	if a.Level <= 0 {
+		return false
+	}
+	for _, id := range r.ruleIDs {
+		if bytes.Equal(id, a.RuleID) {
+			return true
+		}
+	}
+	levelSet, groupSet := r.Level > 0, len(r.groups) > 0
+	if !levelSet && !groupSet {
+		return false
+	}
+	if levelSet && a.Level < r.Level {
+		return false
+	}
+	return !groupSet || r.groupMatch(a.Groups)
+}
+
+func (r *compiled) groupMatch(groups []byte) bool {
+	for _, g := range r.groups {
+		if bytes.Contains(groups, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// runsHere reports whether r runs on this host (agent id self) for a.
+func (r *compiled) runsHere(a *Alert, self string) bool {
+	switch r.Location {
+	case LocationServer, LocationAll:
+		return true
+	case LocationDefinedAgent:
+		return r.AgentID == self
+	}
+	return !a.hasAgent || string(a.AgentID) == self
+}
+
+// whiteListed reports whether srcip (text as in the alert) is white-listed.
+func whiteListed(list []WhiteListEntry, srcip []byte) bool {
+	if len(srcip) == 0 || len(list) == 0 {
+		return false
+	}
+	s := strings.TrimPrefix(string(srcip), "::ffff:")
+	addr, err := netip.ParseAddr(s)
+	if err == nil {
+		addr = addr.Unmap().WithZone("")
+	}
+	lower := strings.ToLower(s)
+	for _, w := range list {
+		if w.Prefix.IsValid() {
+			if err == nil && w.Prefix.Contains(addr) {
+				return true
+			}
+		} else if w.Pattern != "" && strings.Contains(lower, w.Pattern) {
+			return true
+		}
+	}
+	return false
+}
+
+// validate checks the alert fields a command receives, as Wazuh does before
+// running anything; it returns a skip reason or "".
+func validate(a *Alert) string {
+	if len(a.SrcIP) > 0 {
+		if _, err := netip.ParseAddr(strings.TrimPrefix(string(a.SrcIP), "::ffff:")); err != nil {
+			return SkipSrcIP
+		}
+	}
+	if !validChars(a.DstUser, true) {
+		return SkipUser
+	}
+	if !validChars(a.ID, false) {
+		return SkipAlertID
+	}
+	return ""
+}
+
+// validChars reports whether v matches ^[a-zA-Z._0-9@?-]*$ (user) or
+// ^[0-9.]*$ (alert id).
+func validChars(v []byte, user bool) bool {
+	for _, c := range v {
+		switch {
+		case '0' <= c && c <= '9', c == '.':
+		case user && ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '@' || c == '?' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}

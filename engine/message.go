@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// buildParams returns the JSON "parameters" object of Wazuh's execd message:
+// {"extra_args":[...],"alert":<the alert exactly as read>,"program":"active-response/bin/<exe>"}.
+func buildParams(c *Command, alert []byte) []byte {
+	args := c.ExtraArgs
+	if args == nil {
+		args = []string{}
+	}
+	ea, _ := json.Marshal(args) // []string always marshals
+	prog, _ := json.Marshal("active-response/bin/" + c.Executable)
+	b := make([]byte, 0, len(alert)+len(ea)+len(prog)+48)
+	b = append(b, `{"extra_args":`...)
+	b = append(b, ea...)
+	b = append(b, `,"alert":`...)
+	b = append(b, alert...)
+	b = append(b, `,"program":`...)
+	b = append(b, prog...)
+	return append(b, '}')
+}
+
+// BuildMessage returns the whole message for op, as wazuh-execd sends it to a
+// script on stdin (without the newline).
+func BuildMessage(node string, op Op, params []byte) []byte {
+	n, _ := json.Marshal(node)
+	b := make([]byte, 0, len(params)+len(n)+96)
+	b = append(b, `{"version":1,"origin":{"name":`...)
+	b = append(b, n...)
+	b = append(b, `,"module":"wazuh-execd"},"command":"`...)
+	b = append(b, op...)
+	b = append(b, `","parameters":`...)
+	b = append(b, params...)
+	return append(b, '}')
+}
+
+// TableKey is the key of the table of active responses: the executable's
+// base name, then "-" and each key the command named.
+func TableKey(executable string, keys []string) string {
+	base := executable
+	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
+		base = base[i+1:]
+	}
+	if len(keys) == 0 {
+		return base
+	}
+	return base + "-" + strings.Join(keys, "-")
+}
+
+// offenceTimeout is the timeout for the n-th offence (n >= 1) of a key:
+// the base timeout first, then each repeated_offenders value in turn, the
+// last one repeating (Wazuh's escalation).
+func offenceTimeout(base time.Duration, repeated []time.Duration, n int) time.Duration {
+	if n <= 1 || len(repeated) == 0 {
+		return base
+	}
+	i := n - 2
+	if i >= len(repeated) {
+		i = len(repeated) - 1
+	}
+	return repeated[i]
+}
+
+// fields returns the validated values the legacy protocol passes on argv.
+func fields(a *Alert) Fields {
+	dash := func(b []byte) string {
+		if len(b) == 0 {
+			return "-"
+		}
+		return string(b)
+	}
+	return Fields{
+		User:     dash(a.DstUser),
+		SrcIP:    dash(a.SrcIP),
+		AlertID:  dash(a.ID),
+		RuleID:   dash(a.RuleID),
+		Location: dash(a.Location),
+		Filename: dash(a.Filename),
+	}
+}
+
+// laneOf is the dispatch lane of a command run for an alert: runs of one
+// executable for one address or user are kept in order.
+func laneOf(c *Command, a *Alert) string {
+	return TableKey(c.Executable, nil) + "|" + string(a.SrcIP) + "|" + string(a.DstUser)
+}
