@@ -1,0 +1,270 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// harness runs an Engine inside a synctest bubble, where time is fake and
+// advances only when every goroutine is blocked.
+type harness struct {
+	t      *testing.T
+	e      *Engine
+	store  *memStore
+	runner *fakeRunner
+	cancel context.CancelFunc
+	done   chan error
+	offset int64
+}
+
+func testConfig(timeout time.Duration, repeated ...time.Duration) *Config {
+	fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+	return &Config{
+		Commands:  []*Command{fw},
+		Responses: []*Response{{Command: fw, RulesID: []string{"5712"}, Timeout: timeout, RepeatedOffenders: repeated}},
+	}
+}
+
+func startEngine(t *testing.T, st *memStore, r *fakeRunner, cfg *Config, boot string) *harness {
+	t.Helper()
+	e, err := New(Options{Store: st, Runner: r, BootID: boot, Node: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetConfig(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{t: t, e: e, store: st, runner: r, cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- e.Run(ctx) }()
+	synctest.Wait()
+	return h
+}
+
+// alert feeds one sshd alert for srcip.
+func (h *harness) alert(srcip, id string) {
+	h.t.Helper()
+	line := fmt.Sprintf(`{"rule":{"level":10,"id":"5712","groups":["sshd"]},"id":%q,"data":{"srcip":%q}}`, id, srcip)
+	h.offset += int64(len(line)) + 1
+	rec := Record{Data: []byte(line), Pos: Position{Source: "alerts.json", FileID: "1:2", Offset: h.offset}}
+	if err := h.e.Handle(context.Background(), rec); err != nil {
+		h.t.Fatal(err)
+	}
+	synctest.Wait()
+}
+
+func (h *harness) stop() {
+	h.cancel()
+	if err := <-h.done; err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) want(want ...string) {
+	h.t.Helper()
+	if got := h.runner.seen(); !slices.Equal(got, want) {
+		h.t.Errorf("runs:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestEngine_AddAbortDelete(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(10*time.Second), "boot1")
+		defer h.stop()
+		h.alert("203.0.113.7", "1.1")
+		if e := h.store.entries(); len(e) != 1 || e[0].Key != "firewall-drop-203.0.113.7" {
+			t.Fatalf("stored entries %+v", e)
+		}
+		time.Sleep(4 * time.Second)
+		h.alert("203.0.113.7", "1.2") // active: abort, timer restarts from now
+		time.Sleep(9 * time.Second)
+		h.want("add firewall-drop 203.0.113.7 continue 1.1", "add firewall-drop 203.0.113.7 abort 1.2")
+		time.Sleep(1500 * time.Millisecond)
+		synctest.Wait()
+		// The delete carries the first add's alert.
+		h.want("add firewall-drop 203.0.113.7 continue 1.1", "add firewall-drop 203.0.113.7 abort 1.2",
+			"delete firewall-drop 203.0.113.7  1.1")
+		if e := h.store.entries(); len(e) != 0 {
+			t.Errorf("entries left after delete: %+v", e)
+		}
+		if j := h.store.jobs(); len(j) != 0 {
+			t.Errorf("jobs left: %+v", j)
+		}
+	})
+}
+
+func TestEngine_RepeatedOffenders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(10*time.Second, time.Minute, 3*time.Minute), "b")
+		defer h.stop()
+		start := time.Now()
+		var mu sync.Mutex
+		var deletes []time.Duration
+		h.runner.hook = func(inv Invocation) {
+			if inv.Op == OpDelete {
+				mu.Lock()
+				deletes = append(deletes, time.Since(start).Round(time.Second))
+				mu.Unlock()
+			}
+		}
+		h.alert("203.0.113.8", "1") // offence 1: 10 s
+		time.Sleep(11 * time.Second)
+		h.alert("203.0.113.8", "2") // offence 2: 1 min, from 11 s
+		time.Sleep(61 * time.Second)
+		h.alert("203.0.113.8", "3") // offence 3: 3 min, from 72 s
+		time.Sleep(181 * time.Second)
+		h.alert("203.0.113.8", "4") // offence 4: the last value repeats
+		time.Sleep(181 * time.Second)
+		want := []time.Duration{10 * time.Second, 71 * time.Second, 252 * time.Second, 433 * time.Second}
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(deletes, want) {
+			t.Errorf("deletes at %v, want %v", deletes, want)
+		}
+	})
+}
+
+func TestEngine_StatelessAndZeroTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(0), "b")
+		defer h.stop()
+		h.alert("203.0.113.9", "1")
+		h.alert("203.0.113.9", "2") // timeout 0: always continue, nothing recorded
+		time.Sleep(time.Hour)
+		h.want("add firewall-drop 203.0.113.9 continue 1", "add firewall-drop 203.0.113.9 continue 2")
+		if e := h.store.entries(); len(e) != 0 {
+			t.Errorf("timeout 0 recorded %+v", e)
+		}
+
+		h.runner.set(func(f *fakeRunner) { f.stateless = true })
+		h.e.SetConfig(testConfig(time.Minute))
+		h.alert("203.0.113.10", "3") // the script never asks: no entry, no delete
+		time.Sleep(time.Hour)
+		if e := h.store.entries(); len(e) != 0 {
+			t.Errorf("stateless run recorded %+v", e)
+		}
+		if j := h.store.jobs(); len(j) != 0 {
+			t.Errorf("stateless job not settled: %+v", j)
+		}
+	})
+}
+
+func TestEngine_CrashAndRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(time.Minute), "boot1")
+		h.alert("203.0.113.20", "1")
+		time.Sleep(10 * time.Second)
+		h.alert("198.51.100.20", "2")
+		h.stop() // blocks stay, reverts stay pending
+
+		// Down for 55 s: the first entry expired meanwhile, the second has 5 s left.
+		time.Sleep(55 * time.Second)
+		r := &fakeRunner{}
+		h = startEngine(t, st, r, testConfig(time.Minute), "boot1")
+		defer h.stop()
+		h.want("delete firewall-drop 203.0.113.20  1")
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		h.want("delete firewall-drop 203.0.113.20  1", "delete firewall-drop 198.51.100.20  2")
+		if p := h.e.Position("alerts.json"); p.Offset == 0 || p.FileID != "1:2" {
+			t.Errorf("position not restored: %+v", p)
+		}
+	})
+}
+
+func TestEngine_RebootReappliesBlocks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(time.Minute), "boot1")
+		h.alert("203.0.113.30", "1")
+		h.stop()
+		r := &fakeRunner{}
+		h = startEngine(t, st, r, testConfig(time.Minute), "boot2")
+		defer h.stop()
+		h.want("add firewall-drop 203.0.113.30 continue 1")
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		h.want("add firewall-drop 203.0.113.30 continue 1", "delete firewall-drop 203.0.113.30  1")
+	})
+}
+
+func TestEngine_DeleteKeepsItsCommandAcrossReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(time.Minute), "b")
+		defer h.stop()
+		h.alert("203.0.113.40", "1")
+		other := &Command{Name: "host-deny", Executable: "host-deny", TimeoutAllowed: true}
+		h.e.SetConfig(&Config{Commands: []*Command{other}, Responses: []*Response{{Command: other, Level: 1, Timeout: time.Hour}}})
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		h.want("add firewall-drop 203.0.113.40 continue 1", "delete firewall-drop 203.0.113.40  1")
+	})
+}
+
+func TestEngine_DeleteRetriedWhenNotStarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(time.Second), "b")
+		defer h.stop()
+		h.alert("203.0.113.50", "1")
+		h.runner.set(func(f *fakeRunner) { f.notFound = true }) // the script vanished
+		time.Sleep(2 * time.Second)
+		if e := h.store.entries(); len(e) != 1 {
+			t.Fatalf("entry forgotten although its delete never ran: %+v", e)
+		}
+		h.runner.set(func(f *fakeRunner) { f.notFound = false })
+		time.Sleep(retryNotStarted)
+		synctest.Wait()
+		h.want("add firewall-drop 203.0.113.50 continue 1", "delete firewall-drop 203.0.113.50  1")
+		if e := h.store.entries(); len(e) != 0 {
+			t.Errorf("entries left: %+v", e)
+		}
+	})
+}
+
+func TestEngine_StoreFailureAborts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(time.Minute), "b")
+		defer h.stop()
+		// The job commits; then the entry write fails.
+		h.runner.hook = func(inv Invocation) {
+			st.mu.Lock()
+			st.fail = fmt.Errorf("disk full")
+			st.mu.Unlock()
+		}
+		h.alert("203.0.113.60", "1")
+		h.want() // check_keys failed: the add was told abort and returned the error
+		if len(h.e.table) != 0 {
+			t.Errorf("table holds an entry that is not durable: %+v", h.e.table)
+		}
+		st.mu.Lock()
+		st.fail = nil
+		st.mu.Unlock()
+	})
+}
+
+func TestEngine_SkipsInvalidAndWhiteListed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig(time.Minute)
+		cfg.WhiteList = []WhiteListEntry{{Pattern: "198.51.100."}}
+		h := startEngine(t, newMemStore(), &fakeRunner{}, cfg, "b")
+		defer h.stop()
+		h.alert("1.2.3.4;rm -rf /", "1")
+		h.alert("-j ACCEPT", "2")
+		h.alert("198.51.100.1", "3")
+		h.want()
+		if s := h.e.Stats(); s.Skipped.Load() != 3 || s.Matched.Load() != 3 {
+			t.Errorf("skipped %d matched %d, want 3 and 3", s.Skipped.Load(), s.Matched.Load())
+		}
+		if err := h.e.Handle(context.Background(), Record{Data: []byte("\x00garbage"), Pos: Position{Source: "a"}}); err != nil {
+			t.Fatal(err)
+		}
+		if h.e.Stats().Malformed.Load() != 1 {
+			t.Error("malformed record not counted")
+		}
+	})
+}

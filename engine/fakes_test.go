@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// memStore is an in-memory Store for the engine's tests; store.Memory is the
+// shared one, but store imports engine.
+type memStore struct {
+	mu      sync.Mutex
+	st      State
+	applies int
+	fail    error
+}
+
+func newMemStore() *memStore {
+	return &memStore{st: State{Offences: map[string]int{}, Positions: map[string]Position{}}}
+}
+
+func (m *memStore) Load() (*State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := State{
+		Entries: slices.Clone(m.st.Entries), Jobs: slices.Clone(m.st.Jobs), BootID: m.st.BootID,
+		Offences: map[string]int{}, Positions: map[string]Position{},
+	}
+	for k, v := range m.st.Offences {
+		st.Offences[k] = v
+	}
+	for k, v := range m.st.Positions {
+		st.Positions[k] = v
+	}
+	return &st, nil
+}
+
+func (m *memStore) Apply(c Change) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	m.applies++
+	for _, e := range c.Put {
+		m.st.Entries = slices.DeleteFunc(m.st.Entries, func(x Entry) bool { return x.Key == e.Key })
+		m.st.Entries = append(m.st.Entries, e)
+	}
+	for _, r := range c.Del {
+		m.st.Entries = slices.DeleteFunc(m.st.Entries, func(x Entry) bool { return x.Key == r.Key && x.Seq == r.Seq })
+	}
+	m.st.Jobs = append(m.st.Jobs, c.Jobs...)
+	for _, id := range c.DoneJobs {
+		m.st.Jobs = slices.DeleteFunc(m.st.Jobs, func(j Job) bool { return j.ID == id })
+	}
+	for k, n := range c.Offences {
+		m.st.Offences[k] = n
+	}
+	for _, p := range c.Positions {
+		m.st.Positions[p.Source] = p
+	}
+	if c.BootID != "" {
+		m.st.BootID = c.BootID
+	}
+	return nil
+}
+
+func (m *memStore) Close() error { return nil }
+
+func (m *memStore) entries() []Entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.st.Entries)
+}
+
+func (m *memStore) jobs() []Job {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.st.Jobs)
+}
+
+// call is one command run seen by fakeRunner.
+type call struct {
+	Op      Op
+	Exe     string
+	SrcIP   string
+	Verdict string // for adds that asked: continue or abort
+	Alert   string // the alert id in the message
+}
+
+func (c call) String() string {
+	return fmt.Sprintf("%s %s %s %s %s", c.Op, c.Exe, c.SrcIP, c.Verdict, c.Alert)
+}
+
+// fakeRunner behaves like a Wazuh script: an add sends check_keys with the
+// alert's srcip (unless stateless) and acts on the answer.
+type fakeRunner struct {
+	mu        sync.Mutex
+	calls     []call
+	stateless bool
+	notFound  bool
+	hook      func(inv Invocation) // runs inside Run, before returning
+}
+
+func (f *fakeRunner) Run(ctx context.Context, inv Invocation, check CheckKeys) error {
+	if f.hook != nil {
+		f.hook(inv)
+	}
+	f.mu.Lock()
+	notFound, stateless := f.notFound, f.stateless
+	f.mu.Unlock()
+	if notFound {
+		return fmt.Errorf("%s: %w", inv.Command.Executable, ErrNotStarted)
+	}
+	var msg struct {
+		Command    string
+		Parameters struct {
+			Alert struct {
+				ID   string
+				Data struct{ SrcIP string }
+			}
+		}
+	}
+	if err := json.Unmarshal(inv.Message, &msg); err != nil {
+		return err
+	}
+	if msg.Command != string(inv.Op) {
+		return fmt.Errorf("message command %q for op %q", msg.Command, inv.Op)
+	}
+	c := call{Op: inv.Op, Exe: inv.Command.Executable, SrcIP: msg.Parameters.Alert.Data.SrcIP, Alert: msg.Parameters.Alert.ID}
+	if inv.Op == OpAdd && !stateless {
+		d, err := check([]string{c.SrcIP})
+		if err != nil {
+			return err
+		}
+		c.Verdict = d.Verdict.String()
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeRunner) seen() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var s []string
+	for _, c := range f.calls {
+		s = append(s, c.String())
+	}
+	return s
+}
+
+func (f *fakeRunner) set(change func(*fakeRunner)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
