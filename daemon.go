@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
+	"github.com/threatlockdown/threatlockdown/platform"
+	"github.com/threatlockdown/threatlockdown/store"
+	"github.com/threatlockdown/threatlockdown/watch"
+)
+
+// Paths inside the install root (Wazuh's layout, plus our state under var/).
+func (m *Main) confPath() string   { return filepath.Join(m.Root, "etc", "ossec.conf") }
+func (m *Main) dbPath() string     { return filepath.Join(m.Root, "var", "db", "threatlockdown.db") }
+func (m *Main) alertsPath() string { return filepath.Join(m.Root, "logs", "alerts", "alerts.json") }
+
+func (m *Main) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: m.LogLevel}))
+}
+
+// Run is the daemon: it runs until ctx ends, then stops within a few
+// seconds, leaving blocks and pending reverts in place.
+func (m *Main) Run(ctx context.Context) error {
+	log := m.logger()
+	if err := m.layout(log); err != nil {
+		return err
+	}
+	cfg, raw, err := m.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := m.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	arlog, err := platform.OpenARLog(platform.ARLogPath(m.Root))
+	if err != nil {
+		return err
+	}
+	defer arlog.Close()
+
+	e, err := engine.New(engine.Options{
+		Store: st, Runner: m.runner(arlog, log), Logger: log.With("component", "engine"),
+		AgentID: m.AgentID, Node: hostname(), BootID: bootID(log),
+	})
+	if err != nil {
+		return err
+	}
+	e.SetConfig(cfg)
+	log.Info("config loaded", "path", m.confPath(), "commands", len(cfg.Commands), "responses", len(cfg.Responses))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return e.Run(gctx) })
+	for _, path := range m.alertFiles() {
+		t := watch.NewTailer(path, formatOf(path), e.Position(path), log.With("component", "tail", "file", path))
+		g.Go(func() error {
+			return t.Run(gctx, func(r engine.Record) error { return e.Handle(gctx, r) })
+		})
+	}
+	rl := &reloader{path: m.confPath(), last: raw, engine: e, log: log.With("component", "config")}
+	g.Go(func() error { return watch.File(gctx, m.confPath(), 200*time.Millisecond, rl.reload) })
+
+	log.Info("ready", "root", m.Root, "alerts", strings.Join(m.alertFiles(), ","), "agent_id", m.AgentID, "dry_run", m.DryRun)
+	if m.Ready != nil {
+		close(m.Ready)
+	}
+	err = g.Wait()
+	log.Info("stopped", "stats", statsLine(e.Stats()))
+	return err
+}
+
+// layout creates the install root with the embedded default ossec.conf when
+// it has none, so a first run on an empty directory just works.
+func (m *Main) layout(log *slog.Logger) error {
+	if _, err := os.Stat(m.confPath()); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for _, d := range []string{"etc", "logs/alerts", "active-response/bin", "var/db"} {
+		if err := os.MkdirAll(filepath.Join(m.Root, d), 0o750); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(m.confPath(), ossecconf.Default, 0o640); err != nil {
+		return err
+	}
+	log.Warn("no ossec.conf: laid out a new root with the embedded default", "root", m.Root, "config", m.confPath())
+	return nil
+}
+
+func (m *Main) loadConfig() (*engine.Config, []byte, error) {
+	raw, err := os.ReadFile(m.confPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := ossecconf.Parse(bytes.NewReader(raw), m.confPath())
+	return cfg, raw, err
+}
+
+func (m *Main) openStore() (engine.Store, error) {
+	if m.DryRun {
+		return store.NewMemory(), nil // a rehearsal leaves the real state alone
+	}
+	return store.Open(m.dbPath())
+}
+
+func (m *Main) runner(arlog *platform.ARLog, log *slog.Logger) engine.Runner {
+	if m.DryRun {
+		return &platform.DryRunner{Log: arlog, Logger: log.With("component", "dry-run")}
+	}
+	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner")}
+	return builtins(m.Root, scripts, arlog, log)
+}
+
+func (m *Main) alertFiles() []string {
+	if len(m.Alerts) == 0 {
+		return []string{m.alertsPath()}
+	}
+	return m.Alerts
+}
+
+// formatOf tells alerts.log (text) from alerts.json by the file name.
+func formatOf(path string) engine.Format {
+	if strings.HasSuffix(path, ".log") {
+		return engine.FormatText
+	}
+	return engine.FormatJSON
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return h
+}
+
+func bootID(log *slog.Logger) string {
+	id, err := platform.BootID()
+	if err != nil {
+		log.Warn("no boot id: blocks a reboot wiped are not re-applied", "err", err)
+	}
+	return id
+}
+
+func statsLine(s *engine.Stats) string {
+	return fmt.Sprintf("alerts=%d malformed=%d matched=%d commands=%d skipped=%d",
+		s.Alerts.Load(), s.Malformed.Load(), s.Matched.Load(), s.Jobs.Load(), s.Skipped.Load())
+}
