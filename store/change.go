@@ -1,0 +1,88 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+)
+
+// maxKeySize is bbolt's limit on a key; with 8 bytes of expiry prefix in the
+// index, it bounds entry keys too.
+const maxKeySize = 32768 - 8
+
+// validate rejects a Change that cannot be written, before anything is. Both
+// implementations call it, so they fail alike.
+func validate(c engine.Change) error {
+	for _, e := range c.Put {
+		if err := checkKey("entry key", e.Key); err != nil {
+			return err
+		}
+		if err := checkTimes(e); err != nil {
+			return err
+		}
+	}
+	for _, r := range c.Del {
+		if err := checkKey("deleted entry key", r.Key); err != nil {
+			return err
+		}
+	}
+	for k, n := range c.Offences {
+		if err := checkKey("offence key", k); err != nil {
+			return err
+		}
+		if n < 0 {
+			return fmt.Errorf("%w: offence count %d for %q is negative", ErrInvalid, n, k)
+		}
+	}
+	for _, p := range c.Positions {
+		if err := checkKey("position source", p.Source); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTimes rejects what RFC 3339 cannot write.
+func checkTimes(e engine.Entry) error {
+	for _, t := range []time.Time{e.Created, e.Expires} {
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return fmt.Errorf("%w: entry %q has a time in year %d", ErrInvalid, e.Key, y)
+		}
+	}
+	return nil
+}
+
+func checkKey(what, k string) error {
+	switch {
+	case k == "":
+		return fmt.Errorf("%w: empty %s", ErrInvalid, what)
+	case len(k) > maxKeySize:
+		return fmt.Errorf("%w: %s of %d bytes is longer than %d", ErrInvalid, what, len(k), maxKeySize)
+	}
+	return nil
+}
+
+// cloneEntry and cloneJob copy the slices inside, so that a store never
+// shares memory with its callers.
+// An empty slice becomes nil, as it does on a round trip through DB.
+func cloneEntry(e engine.Entry) engine.Entry {
+	e.Params = clone(e.Params)
+	e.Command.ExtraArgs = clone(e.Command.ExtraArgs)
+	return e
+}
+
+func cloneJob(j engine.Job) engine.Job {
+	j.Params = clone(j.Params)
+	j.Command.ExtraArgs = clone(j.Command.ExtraArgs)
+	j.Repeated = clone(j.Repeated)
+	return j
+}
+
+func clone[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}
