@@ -13,14 +13,16 @@ func (b *builder) command(s section) {
 	c := &engine.Command{Line: s.line}
 	var hasName, hasExe bool
 	for _, f := range s.fields {
+		hasName = hasName || f.name == "name"
+		hasExe = hasExe || f.name == "executable"
 		if !b.plain(f, "command") {
 			continue
 		}
 		switch f.name {
 		case "name":
-			c.Name, hasName = b.commandName(f), true
+			c.Name = b.commandName(f)
 		case "executable":
-			c.Executable, hasExe = b.executable(f), true
+			c.Executable = b.executable(f)
 		case "extra_args":
 			c.ExtraArgs = strings.Fields(f.text)
 		case "timeout_allowed":

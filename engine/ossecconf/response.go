@@ -12,6 +12,7 @@ type arBlock struct {
 	command     *field // nil when absent: the agent-side block
 	location    *field
 	disabled    bool // <disabled> is present
+	agentID     bool // <agent_id> is present
 	repeated    bool // <repeated_offenders> is present
 	needCommand *field
 }
@@ -43,7 +44,7 @@ func (b *builder) readResponse(s section) *arBlock {
 		case "location":
 			a.location = f
 		case "agent_id":
-			r.AgentID = b.agentID(*f)
+			r.AgentID, a.agentID = b.agentID(*f), true
 		case "level":
 			r.Level = b.level(*f)
 		case "rules_id":
@@ -112,7 +113,7 @@ func (b *builder) response(a *arBlock) {
 }
 
 // disabledResponse keeps a disabled block if its command exists. Wazuh checks
-// nothing else in a disabled block, so neither is anything else an error here.
+// nothing else in a disabled block, so nothing else is an error here either.
 func (b *builder) disabledResponse(a *arBlock, cmd *engine.Command) {
 	if cmd == nil {
 		return
@@ -132,7 +133,7 @@ func (b *builder) placeResponse(a *arBlock) {
 		return
 	}
 	r.Location = b.location(*a.location)
-	if r.Location == engine.LocationDefinedAgent && r.AgentID == "" {
+	if r.Location == engine.LocationDefinedAgent && !a.agentID {
 		b.p.add(a.location.line, "location defined-agent needs an <agent_id>")
 	}
 }
