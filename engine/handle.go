@@ -92,7 +92,7 @@ func (e *Engine) match(a *Alert, raw []byte) []Job {
 		}
 		e.stats.Matched.Add(1)
 		if !checked {
-			if whiteListed(m.cfg.WhiteList, a.SrcIP) {
+			if m.whiteListed(a.SrcIP) {
 				e.skip(a, r, SkipWhiteList)
 				return nil
 			}

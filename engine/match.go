@@ -19,18 +19,27 @@ const (
 type matcher struct {
 	cfg       *Config
 	responses []*compiled
+	allowNets []netip.Prefix
+	allowPats []pattern
 }
 
 type compiled struct {
 	*Response
 	ruleIDs [][]byte
-	groups  [][]byte
+	groups  []pattern
 }
 
 func compile(c *Config) *matcher {
 	m := &matcher{cfg: c}
 	if c == nil || c.Disabled {
 		return m
+	}
+	for _, w := range c.WhiteList {
+		if w.Prefix.IsValid() {
+			m.allowNets = append(m.allowNets, w.Prefix)
+		} else {
+			m.allowPats = append(m.allowPats, compilePatterns(w.Pattern)...)
+		}
 	}
 	for _, r := range c.Responses {
 		if r.Disabled || r.Command == nil {
@@ -40,11 +49,7 @@ func compile(c *Config) *matcher {
 		for _, id := range r.RulesID {
 			cr.ruleIDs = append(cr.ruleIDs, []byte(id))
 		}
-		for _, g := range r.RulesGroup {
-			if g = strings.ToLower(g); g != "" {
-				cr.groups = append(cr.groups, []byte(g))
-			}
-		}
+		cr.groups = compilePatterns(r.RulesGroup...)
 		m.responses = append(m.responses, cr)
 	}
 	return m
@@ -74,12 +79,7 @@ func (r *compiled) triggers(a *Alert) bool {
 }
 
 func (r *compiled) groupMatch(groups []byte) bool {
-	for _, g := range r.groups {
-		if bytes.Contains(groups, g) {
-			return true
-		}
-	}
-	return false
+	return matchAny(r.groups, groups)
 }
 
 // runsHere reports whether r runs on this host (agent id self) for a.
@@ -93,27 +93,22 @@ func (r *compiled) runsHere(a *Alert, self string) bool {
 	return !a.hasAgent || string(a.AgentID) == self
 }
 
-// whiteListed reports whether srcip (text as in the alert) is white-listed.
-func whiteListed(list []WhiteListEntry, srcip []byte) bool {
-	if len(srcip) == 0 || len(list) == 0 {
+// whiteListed reports whether srcip (text as in the alert) is white-listed:
+// inside a listed network, or, Wazuh's way, matching a listed pattern.
+func (m *matcher) whiteListed(srcip []byte) bool {
+	if len(srcip) == 0 || len(m.allowNets)+len(m.allowPats) == 0 {
 		return false
 	}
 	s := strings.TrimPrefix(string(srcip), "::ffff:")
-	addr, err := netip.ParseAddr(s)
-	if err == nil {
+	if addr, err := netip.ParseAddr(s); err == nil {
 		addr = addr.Unmap().WithZone("")
-	}
-	lower := strings.ToLower(s)
-	for _, w := range list {
-		if w.Prefix.IsValid() {
-			if err == nil && w.Prefix.Contains(addr) {
+		for _, n := range m.allowNets {
+			if n.Contains(addr) {
 				return true
 			}
-		} else if w.Pattern != "" && strings.Contains(lower, w.Pattern) {
-			return true
 		}
 	}
-	return false
+	return matchAny(m.allowPats, []byte(strings.ToLower(s)))
 }
 
 // validate checks the alert fields a command receives, as Wazuh does before

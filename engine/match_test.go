@@ -36,6 +36,10 @@ func TestCompiled_Triggers(t *testing.T) {
 		{"group is a substring", Response{RulesGroup: []string{"authentication_fail"}}, sshd, true},
 		{"group with trailing comma avoids partial match", Response{RulesGroup: []string{"ssh,"}}, sshd, false},
 		{"group alternatives", Response{RulesGroup: []string{"web,", "sshd,"}}, sshd, true},
+		{"group alternatives in one expression", Response{RulesGroup: []string{"web,|sshd,"}}, sshd, true},
+		{"group anchored at start", Response{RulesGroup: []string{"^syslog,"}}, sshd, true},
+		{"group anchored at start fails", Response{RulesGroup: []string{"^sshd"}}, sshd, false},
+		{"group anchored at end", Response{RulesGroup: []string{"pci_dss_11.4,$"}}, sshd, true},
 		{"group case-insensitive", Response{RulesGroup: []string{"SSHD"}}, sshd, true},
 		{"compliance group rebuilt", Response{RulesGroup: []string{"pci_dss_11.4,"}}, sshd, true},
 		{"level and group both hold", Response{Level: 5, RulesGroup: []string{"sshd"}}, sshd, true},
@@ -100,6 +104,8 @@ func TestWhiteListed(t *testing.T) {
 		{Prefix: netip.MustParsePrefix("127.0.0.1/32")},
 		{Prefix: netip.MustParsePrefix("2001:db8:1::/48")},
 		{Pattern: "localhost"},
+		{Pattern: "^192.168.|^172.16."},
+		{Pattern: "^gw.example$"},
 	}
 	tests := []struct {
 		srcip string
@@ -114,9 +120,16 @@ func TestWhiteListed(t *testing.T) {
 		{"203.0.113.7", false},
 		{"LOCALHOST.localdomain", true},
 		{"", false},
+		{"192.168.1.1", true},
+		{"10.192.168.1", true}, // inside 10.0.0.0/8
+		{"203.192.168.1", false},
+		{"172.16.0.9", true},
+		{"GW.example", true},
+		{"gw.example.org", false},
 	}
+	m := compile(&Config{WhiteList: list})
 	for _, tt := range tests {
-		if got := whiteListed(list, []byte(tt.srcip)); got != tt.want {
+		if got := m.whiteListed([]byte(tt.srcip)); got != tt.want {
 			t.Errorf("whiteListed(%q) = %v, want %v", tt.srcip, got, tt.want)
 		}
 	}
