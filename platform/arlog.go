@@ -1,0 +1,147 @@
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ARLogPath is where Wazuh keeps active-responses.log under an install root.
+func ARLogPath(root string) string {
+	return filepath.Join(root, "logs", "active-responses.log")
+}
+
+// ARName is how a command is named in active-responses.log: the path Wazuh's
+// execd starts it by (argv[0] of the script), relative to the install root.
+func ARName(executable string) string {
+	return "active-response/bin/" + executable
+}
+
+// arTimeLayout is Wazuh's w_get_timestamp: "%d/%02d/%02d %02d:%02d:%02d".
+const arTimeLayout = "2006/01/02 15:04:05"
+
+// ARLog appends lines to active-responses.log in Wazuh's format. It is safe for
+// concurrent use; every line is one write(2) on a file opened with O_APPEND,
+// so lines of other writers (scripts) never interleave with ours. A nil
+// *ARLog writes nothing.
+type ARLog struct {
+	// Now is the clock; time.Now when nil. Tests fix it.
+	Now func() time.Time
+
+	mu sync.Mutex
+	f  *os.File
+}
+
+// errARLogClosed is returned by Line after Close.
+var errARLogClosed = errors.New("active-responses.log is closed")
+
+// OpenARLog opens path for appending, creating the file and its directory.
+func OpenARLog(path string) (*ARLog, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open active-responses.log: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open active-responses.log: %w", err)
+	}
+	return &ARLog{f: f}, nil
+}
+
+// Line appends one line for executable (a base name such as "firewall-drop").
+// Line breaks inside msg become spaces so that a message stays one line.
+func (l *ARLog) Line(executable, msg string) error {
+	return l.programLine(ARName(executable), msg)
+}
+
+func (l *ARLog) programLine(program, msg string) error {
+	if l == nil {
+		return nil
+	}
+	b := []byte(formatLine(l.now(), program, msg))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return errARLogClosed
+	}
+	if _, err := l.f.Write(b); err != nil {
+		return fmt.Errorf("write active-responses.log: %w", err)
+	}
+	return nil
+}
+
+// Printf appends one line formatted with fmt.Sprintf.
+func (l *ARLog) Printf(executable, format string, args ...any) error {
+	return l.Line(executable, fmt.Sprintf(format, args...))
+}
+
+// Close closes the file. Later lines fail.
+func (l *ARLog) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
+
+func (l *ARLog) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+// FormatARLine renders one line of active-responses.log, newline included:
+// "YYYY/MM/DD HH:MM:SS active-response/bin/<executable>: <msg>", t in local time.
+func FormatARLine(t time.Time, executable, msg string) string {
+	return formatLine(t, ARName(executable), msg)
+}
+
+func formatLine(t time.Time, program, msg string) string {
+	msg = strings.TrimRight(msg, "\r\n")
+	msg = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(msg)
+	return t.Local().Format(arTimeLayout) + " " + program + ": " + msg + "\n"
+}
+
+// ProgramLog writes to an ARLog lines named by program, the way Wazuh's
+// scripts name themselves ("active-response/bin/firewall-drop"). Its Line
+// returns nothing, so write errors go to its logger. It satisfies the
+// ARLogger of package actions.
+type ProgramLog struct {
+	ar  *ARLog
+	log *slog.Logger
+}
+
+// Programs returns l as a ProgramLog reporting write errors to log
+// (slog.Default() when nil).
+func (l *ARLog) Programs(log *slog.Logger) ProgramLog {
+	if log == nil {
+		log = slog.Default()
+	}
+	return ProgramLog{ar: l, log: log}
+}
+
+// Line appends one line for program.
+func (p ProgramLog) Line(program, msg string) {
+	if err := p.ar.programLine(program, msg); err != nil {
+		p.log.Warn("active-responses.log", "err", err)
+	}
+}
+
+// arNote writes one line to l and logs (never returns) a failure: the log is
+// a record for people and rules, not something a run should fail on.
+func arNote(l *ARLog, log *slog.Logger, executable, msg string) {
+	if err := l.Line(executable, msg); err != nil {
+		log.Warn("active-responses.log", "err", err)
+	}
+}

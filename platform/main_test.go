@@ -1,0 +1,124 @@
+package platform
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the active-response scripts (os/exec's helper
+// process pattern): a wrapper in active-response/bin execs it with
+// TLD_HELPER_MODE naming the behaviour and TLD_HELPER_OUT a directory where it
+// records what it saw.
+const (
+	envMode = "TLD_HELPER_MODE"
+	envOut  = "TLD_HELPER_OUT"
+)
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(envMode); mode != "" {
+		os.Exit(helperMain(mode, os.Getenv(envOut)))
+	}
+	os.Exit(m.Run())
+}
+
+// helperCheckKeys is what the helper scripts send, as firewall-drop would.
+const helperCheckKeys = `{"version":1,"origin":{"name":"fw","module":"active-response"},"command":"check_keys","parameters":{"keys":["1.2.3.4"]}}`
+
+func helperMain(mode, out string) int {
+	in := bufio.NewReader(os.Stdin)
+	rec := func(name, s string) { _ = os.WriteFile(filepath.Join(out, name), []byte(s), 0o644) }
+	switch mode {
+	case "handshake", "garbage":
+		rec("message", readLine(in))
+		if mode == "garbage" {
+			fmt.Println("this is not json")
+			fmt.Println(`{"version":1,"command":"hello","parameters":{}}`)
+		}
+		fmt.Println(helperCheckKeys)
+		rec("answer", readLine(in))
+		rest, _ := io.ReadAll(in) // returns only once stdin is closed
+		rec("rest", string(rest))
+	case "silent":
+		rec("message", readLine(in))
+	case "record":
+		wd, _ := os.Getwd()
+		rec("wd", wd)
+		rec("args", strings.Join(os.Args[1:], "\n"))
+		all, _ := io.ReadAll(in)
+		rec("stdin", string(all))
+	case "readall":
+		all, _ := io.ReadAll(in)
+		rec("stdin", string(all))
+		fmt.Println(helperCheckKeys)
+		rec("answer", readLine(in))
+	case "crash":
+		fmt.Fprintln(os.Stderr, "boom: the disk is on fire")
+		return 3
+	case "hang", "stray":
+		rec("grandchild", strconv.Itoa(startGrandchild()))
+		if mode == "hang" {
+			time.Sleep(time.Hour)
+		}
+	case "sleep":
+		time.Sleep(30 * time.Second)
+	default:
+		fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
+		return 2
+	}
+	return 0
+}
+
+func readLine(r *bufio.Reader) string {
+	s, _ := r.ReadString('\n')
+	return s
+}
+
+// startGrandchild starts a sleeping copy of the helper that shares stdout (a
+// pipe to the runner) and the process group, and returns its pid.
+func startGrandchild() int {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), envMode+"=sleep")
+	cmd.Stdout = os.Stdout
+	if err := cmd.Start(); err != nil {
+		return -1
+	}
+	return cmd.Process.Pid
+}
+
+// installHelper writes active-response/bin/<name>, a shell wrapper that runs
+// the test binary in mode, recording into out.
+func installHelper(t *testing.T, binDir, name, mode, out string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// GORACE: a race-enabled helper would otherwise sleep a second at exit.
+	script := fmt.Sprintf("#!/bin/sh\n%s=%s %s=%s GORACE=atexit_sleep_ms=0\nexport %s %s GORACE\nexec %s \"$@\"\n",
+		envMode, shQuote(mode), envOut, shQuote(out), envMode, envOut, shQuote(exe))
+	if err := os.WriteFile(filepath.Join(binDir, name), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func shQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// recorded returns what the helper recorded under name, "" when nothing.
+func recorded(t *testing.T, out, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, name))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
