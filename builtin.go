@@ -2,21 +2,96 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/platform"
+	"github.com/threatlockdown/threatlockdown/platform/actions"
 )
 
-// builtins wraps the script runner so built-in actions run in-process.
-func builtins(root string, scripts engine.Runner, arlog *platform.ARLog, log *slog.Logger) engine.Runner {
-	return scripts
+// commandRunner sends each command to the script of its name in
+// active-response/bin when there is one (a user's own file always wins),
+// and otherwise to the built-in action of that name, in-process.
+type commandRunner struct {
+	bin      string
+	scripts  engine.Runner
+	builtins *actions.Runner
 }
 
-func isStandaloneName(name string) bool { return false }
+var (
+	_ engine.Runner     = (*commandRunner)(nil)
+	_ engine.Reasserter = (*commandRunner)(nil)
+)
 
+func newCommandRunner(root string, scripts engine.Runner, arlog *platform.ARLog, log *slog.Logger, restart func() error) *commandRunner {
+	cfg := actions.Config{Logger: log.With("component", "actions"), Restart: restart}
+	return &commandRunner{
+		bin:      filepath.Join(root, "active-response", "bin"),
+		scripts:  scripts,
+		builtins: actions.NewRunner(cfg, arlog.Programs(log)),
+	}
+}
+
+func (r *commandRunner) builtin(executable string) bool {
+	_, err := os.Lstat(filepath.Join(r.bin, executable))
+	return errors.Is(err, fs.ErrNotExist) && r.builtins.Has(executable)
+}
+
+func (r *commandRunner) Run(ctx context.Context, inv engine.Invocation, check engine.CheckKeys) error {
+	if r.builtin(inv.Command.Executable) {
+		return r.builtins.Run(ctx, inv, check)
+	}
+	return r.scripts.Run(ctx, inv, check)
+}
+
+// Reassert re-applies the built-ins' blocks in batches (one netlink
+// transaction per thousand nftables elements) and returns the rest.
+func (r *commandRunner) Reassert(ctx context.Context, entries []engine.Entry) ([]engine.Entry, error) {
+	var mine, rest []engine.Entry
+	for _, e := range entries {
+		if r.builtin(e.Command.Executable) {
+			mine = append(mine, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	more, err := r.builtins.Reassert(ctx, mine)
+	return append(rest, more...), err
+}
+
+func (r *commandRunner) Close() error { return r.builtins.Close() }
+
+// isStandaloneName reports whether the binary was started under a built-in
+// action's name (a link in a Wazuh agent's active-response/bin).
+func isStandaloneName(name string) bool {
+	name = strings.TrimSuffix(name, ".exe")
+	if strings.HasPrefix(name, "threatlockdown") || name == "main" {
+		return false
+	}
+	r := actions.NewRunner(actions.Config{}, nil)
+	defer r.Close()
+	return r.Has(name)
+}
+
+// runAction runs built-in action name as a Wazuh active-response script:
+// the message on stdin, check_keys on stdout. Like Wazuh's scripts it runs
+// from the install root (execd's working directory) and logs to its
+// logs/active-responses.log.
 func runAction(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) error {
-	return fmt.Errorf("no built-in action %q", name)
+	root := "."
+	if _, err := os.Stat(filepath.Join(root, "logs")); err != nil {
+		root = platform.DefaultRoot()
+	}
+	arlog, err := platform.OpenARLog(platform.ARLogPath(root))
+	if err != nil {
+		arlog = nil // a script without its log still does its job
+	}
+	defer arlog.Close()
+	return actions.Standalone(ctx, name, stdin, stdout, arlog.Programs(nil))
 }

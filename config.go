@@ -25,6 +25,15 @@ type reloader struct {
 	last []byte
 }
 
+// force re-reads ossec.conf even when its bytes did not change: the
+// built-in restart-wazuh, Wazuh's way to apply a configuration.
+func (r *reloader) force() {
+	r.mu.Lock()
+	r.last = nil
+	r.mu.Unlock()
+	r.reload()
+}
+
 func (r *reloader) reload() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -51,14 +52,20 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	defer arlog.Close()
 
+	rl := &reloader{path: m.confPath(), last: raw, log: log.With("component", "config")}
+	runner := m.runner(arlog, log, func() error { rl.force(); return nil })
+	if c, ok := runner.(io.Closer); ok {
+		defer c.Close()
+	}
 	e, err := engine.New(engine.Options{
-		Store: st, Runner: m.runner(arlog, log), Logger: log.With("component", "engine"),
+		Store: st, Runner: runner, Logger: log.With("component", "engine"),
 		AgentID: m.AgentID, Node: hostname(), BootID: bootID(log),
 	})
 	if err != nil {
 		return err
 	}
 	e.SetConfig(cfg)
+	rl.engine = e
 	log.Info("config loaded", "path", m.confPath(), "commands", len(cfg.Commands), "responses", len(cfg.Responses))
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -69,7 +76,6 @@ func (m *Main) Run(ctx context.Context) error {
 			return t.Run(gctx, func(r engine.Record) error { return e.Handle(gctx, r) })
 		})
 	}
-	rl := &reloader{path: m.confPath(), last: raw, engine: e, log: log.With("component", "config")}
 	g.Go(func() error { return watch.File(gctx, m.confPath(), 200*time.Millisecond, rl.reload) })
 
 	log.Info("ready", "root", m.Root, "alerts", strings.Join(m.alertFiles(), ","), "agent_id", m.AgentID, "dry_run", m.DryRun)
@@ -115,12 +121,15 @@ func (m *Main) openStore() (engine.Store, error) {
 	return store.Open(m.dbPath())
 }
 
-func (m *Main) runner(arlog *platform.ARLog, log *slog.Logger) engine.Runner {
+// runner is what runs commands: scripts from active-response/bin and, where
+// no file of that name exists, the built-in actions. restart is what the
+// built-in restart-wazuh does to us: a reload of ossec.conf.
+func (m *Main) runner(arlog *platform.ARLog, log *slog.Logger, restart func() error) engine.Runner {
 	if m.DryRun {
 		return &platform.DryRunner{Log: arlog, Logger: log.With("component", "dry-run")}
 	}
 	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner")}
-	return builtins(m.Root, scripts, arlog, log)
+	return newCommandRunner(m.Root, scripts, arlog, log, restart)
 }
 
 func (m *Main) alertFiles() []string {

@@ -178,12 +178,10 @@ func (e *Engine) reconcile(ctx context.Context) error {
 			return fmt.Errorf("record boot id: %w", err)
 		}
 	}
-	now := e.now()
+	if rebooted {
+		e.reassert(ctx, st.Entries)
+	}
 	for _, en := range st.Entries {
-		if rebooted && en.Expires.After(now) {
-			e.log.Info("re-applying after reboot", "key", en.Key, "expires", en.Expires.Format(time.RFC3339))
-			e.disp.submit(ctx, en.Lane, func(ctx context.Context) { e.runReassert(ctx, en) })
-		}
 		e.timers.schedule(en.Expires, EntryRef{Key: en.Key, Seq: en.Seq})
 	}
 	for _, j := range st.Jobs {
@@ -192,4 +190,27 @@ func (e *Engine) reconcile(ctx context.Context) error {
 	}
 	e.log.Info("state loaded", "entries", len(st.Entries), "jobs", len(st.Jobs), "rebooted", rebooted)
 	return nil
+}
+
+// reassert re-applies the entries still active after a reboot wiped them:
+// in batches where the runner can, one run each otherwise.
+func (e *Engine) reassert(ctx context.Context, entries []Entry) {
+	now := e.now()
+	var active []Entry
+	for _, en := range entries {
+		if en.Expires.After(now) {
+			active = append(active, en)
+		}
+	}
+	e.log.Info("re-applying active responses after a reboot", "entries", len(active))
+	if r, ok := e.runner.(Reasserter); ok && len(active) > 0 {
+		rest, err := r.Reassert(ctx, active)
+		if err != nil {
+			e.log.Error("batch re-apply", "err", err)
+		}
+		active = rest
+	}
+	for _, en := range active {
+		e.disp.submit(ctx, en.Lane, func(ctx context.Context) { e.runReassert(ctx, en) })
+	}
 }

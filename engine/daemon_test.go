@@ -268,3 +268,47 @@ func TestEngine_SkipsInvalidAndWhiteListed(t *testing.T) {
 		}
 	})
 }
+
+// batchRunner re-applies entries in one batch, as the built-in firewalls do.
+type batchRunner struct {
+	*fakeRunner
+	batches [][]string
+}
+
+func (b *batchRunner) Reassert(_ context.Context, entries []Entry) ([]Entry, error) {
+	var keys []string
+	for _, e := range entries {
+		keys = append(keys, e.Key)
+	}
+	b.batches = append(b.batches, keys)
+	return nil, nil
+}
+
+func TestEngine_RebootReassertsInBatches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(time.Minute), "boot1")
+		h.alert("203.0.113.31", "1")
+		h.alert("203.0.113.32", "2")
+		h.stop()
+		time.Sleep(30 * time.Second)
+		b := &batchRunner{fakeRunner: &fakeRunner{}}
+		e, err := New(Options{Store: st, Runner: b, BootID: "boot2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- e.Run(ctx) }()
+		synctest.Wait()
+		want := [][]string{{"firewall-drop-203.0.113.31", "firewall-drop-203.0.113.32"}}
+		if len(b.batches) != 1 || !slices.Equal(b.batches[0], want[0]) {
+			t.Errorf("batches %v, want %v", b.batches, want)
+		}
+		if s := b.seen(); len(s) != 0 {
+			t.Errorf("batched entries also ran one by one: %v", s)
+		}
+		cancel()
+		<-done
+	})
+}

@@ -192,6 +192,13 @@ type Runner interface {
 	Run(ctx context.Context, inv Invocation, check CheckKeys) error
 }
 
+// Reasserter is a Runner that can re-apply many entries at once, as built-in
+// firewalls do in batches. The engine uses it after a reboot; entries it
+// returns in rest are re-applied one run at a time.
+type Reasserter interface {
+	Reassert(ctx context.Context, entries []Entry) (rest []Entry, err error)
+}
+
 // Entry is one active response in the table: something to revert.
 type Entry struct {
 	Key      string // executable base name + "-" + keys

@@ -3,6 +3,21 @@
 // pf, netsh, ...). Each is an Action that adds and deletes one Target; every Add
 // and Delete is idempotent. Argument builders and output parsers are pure and
 // build on every OS; only backend selection and syscalls sit behind build tags.
+//
+// The daemon runs them in-process through Runner, which stands in for a
+// script: it reads the target from the alert (TargetFromAlert), asks the
+// engine's check_keys with the keys the script would send, acts only on
+// "continue" and writes the script's active-responses.log lines. Standalone
+// speaks execd's stdin/stdout protocol instead, for use as a drop-in script
+// in a Wazuh agent's active-response/bin.
+//
+// firewall-drop on Linux has two backends, picked per command with
+// <extra_args>backend=nftables</extra_args> or backend=iptables: nftables
+// (the default when the kernel answers nf_tables requests) keeps blocks as
+// elements of sets in its own table, inet threatlockdown, written over
+// netlink in batches and carrying a kernel timeout a minute past the
+// daemon's revert time; iptables inserts DROP rules in INPUT and FORWARD as
+// Wazuh does. See FirewallDrop.
 package actions
 
 import (

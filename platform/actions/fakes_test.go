@@ -1,0 +1,173 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+)
+
+// argvExec is a fake Execer that records every command line and answers
+// from a script: the first rule whose prefix matches the command line wins.
+type argvExec struct {
+	mu    sync.Mutex
+	argv  []string
+	rules []argvRule
+}
+
+// argvRule answers command lines starting with prefix.
+type argvRule struct {
+	prefix string
+	out    string
+	err    error
+}
+
+func (e *argvExec) on(prefix, out string, err error) *argvExec {
+	e.rules = append(e.rules, argvRule{prefix, out, err})
+	return e
+}
+
+func (e *argvExec) Run(_ context.Context, name string, args ...string) ([]byte, error) {
+	line := strings.Join(append([]string{name}, args...), " ")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.argv = append(e.argv, line)
+	for _, r := range e.rules {
+		if strings.HasPrefix(line, r.prefix) {
+			if r.err != nil {
+				return []byte(r.out), fmt.Errorf("%s: %w: %s", line, r.err, r.out)
+			}
+			return []byte(r.out), nil
+		}
+	}
+	return nil, nil
+}
+
+func (e *argvExec) lines() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.argv...)
+}
+
+// errExit1 stands for a tool's non-zero exit.
+var errExit1 = fmt.Errorf("exit status 1")
+
+// errNotFound is what OSExec returns for a missing tool.
+var errNotFound = &exec.Error{Name: "tool", Err: exec.ErrNotFound}
+
+// recAction is a fake Action that records its calls as text.
+type recAction struct {
+	name  string
+	mu    sync.Mutex
+	calls []string
+	err   error
+}
+
+func (a *recAction) Name() string { return a.name }
+
+func (a *recAction) Add(_ context.Context, t Target, expires time.Time) error {
+	return a.rec(fmt.Sprintf("add %s exp=%s", targetText(t), expText(expires)))
+}
+
+func (a *recAction) Delete(_ context.Context, t Target) error {
+	return a.rec("delete " + targetText(t))
+}
+
+func (a *recAction) Refresh(_ context.Context, t Target, expires time.Time) error {
+	return a.rec(fmt.Sprintf("refresh %s exp=%s", targetText(t), expText(expires)))
+}
+
+func (a *recAction) AddMany(_ context.Context, blocks []Block) error {
+	var parts []string
+	for _, b := range blocks {
+		parts = append(parts, targetText(b.Target)+"@"+expText(b.Expires))
+	}
+	return a.rec("addmany " + strings.Join(parts, ","))
+}
+
+func (a *recAction) DeleteMany(_ context.Context, targets []Target) error {
+	return a.rec(fmt.Sprintf("deletemany %d", len(targets)))
+}
+
+func (a *recAction) rec(s string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, s)
+	return a.err
+}
+
+func (a *recAction) got() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.calls...)
+}
+
+func targetText(t Target) string {
+	if t.User != "" {
+		return "user:" + t.User
+	}
+	if t.Addr.IsValid() {
+		return t.Addr.String()
+	}
+	return "-"
+}
+
+func expText(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return t.UTC().Format("15:04:05")
+}
+
+// lineLog is an ARLogger keeping its lines as "executable: msg".
+type lineLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineLog) Line(executable, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, executable+": "+msg)
+}
+
+func (l *lineLog) got() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
+}
+
+// fakeRunner returns a Runner whose built-ins are recActions made on demand,
+// one per name, for the names in names.
+func fakeRunner(log ARLogger, names ...string) (*Runner, map[string]*recAction) {
+	acts := make(map[string]*recAction)
+	for _, n := range names {
+		acts[n] = &recAction{name: n}
+	}
+	r := NewRunner(Config{}, log)
+	r.newAction = func(name string, _ Config) (Action, bool) {
+		a, ok := acts[name]
+		return a, ok
+	}
+	return r, acts
+}
+
+// execdMessage builds the message execd sends for op with alert.
+func execdMessage(op engine.Op, exe, alert string, extra ...string) []byte {
+	c := engine.Command{Executable: exe, ExtraArgs: extra}
+	params := fmt.Sprintf(`{"extra_args":[%s],"alert":%s,"program":"active-response/bin/%s"}`,
+		quoteAll(c.ExtraArgs), alert, exe)
+	return engine.BuildMessage("node01", op, []byte(params))
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ",")
+}

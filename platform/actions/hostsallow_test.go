@@ -1,0 +1,82 @@
+package actions
+
+import (
+	"context"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestHostsAllowInsert(t *testing.T) {
+	const line = "ALL : 192.0.2.1 : deny"
+	tests := []struct {
+		name, in, want string
+		changed        bool
+	}{
+		{"empty", "", line + "\n", true},
+		{"before first rule", "# c\n\nALL : ALL : allow\n", "# c\n\n" + line + "\nALL : ALL : allow\n", true},
+		{"comments only", "# c\n# d", "# c\n# d\n" + line + "\n", true},
+		{"present", "ALL : ALL : allow\n" + line + "\n", "ALL : ALL : allow\n" + line + "\n", false},
+		{"present, other blanks", "  " + line + " \r\n", "  " + line + " \r\n", false},
+		{"other line of the address", "sshd : 192.0.2.1 : allow\n", line + "\nsshd : 192.0.2.1 : allow\n", true},
+		{"longer address", "ALL : 192.0.2.10 : deny\n", line + "\nALL : 192.0.2.10 : deny\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, changed := hostsAllowInsert([]byte(tt.in), line)
+			if string(got) != tt.want || changed != tt.changed {
+				t.Errorf("got %q, %v\nwant %q, %v", got, changed, tt.want, tt.changed)
+			}
+		})
+	}
+}
+
+// TestHostsAllowRemove checks that only exactly our line goes, where
+// Wazuh removes every line containing the address.
+func TestHostsAllowRemove(t *testing.T) {
+	const line = "ALL : 192.0.2.1 : deny"
+	in := "# 192.0.2.1 was here\nALL : 192.0.2.1 : deny\nsshd : 192.0.2.1 : allow\n" +
+		"ALL : 192.0.2.10 : deny\n ALL : 192.0.2.1 : deny\t\nALL : ALL : allow"
+	want := "# 192.0.2.1 was here\nsshd : 192.0.2.1 : allow\nALL : 192.0.2.10 : deny\nALL : ALL : allow"
+	got, changed := hostsAllowRemove([]byte(in), line)
+	if string(got) != want || !changed {
+		t.Errorf("got %q, %v\nwant %q", got, changed, want)
+	}
+	if _, changed := hostsAllowRemove([]byte(want), line); changed {
+		t.Error("second remove changed the file")
+	}
+}
+
+// TestHostsAllow_File checks the file handling: Add creates a missing file,
+// keeps the mode of an existing one, and Delete of a missing file is fine.
+func TestHostsAllow_File(t *testing.T) {
+	h := NewHostsAllow(Config{Logger: xosLogger(nil)})
+	h.Path = filepath.Join(xosTempDir(t), "hosts.allow")
+	tgt := Target{Addr: netip.MustParseAddr("192.0.2.1")}
+	if err := h.Delete(context.Background(), tgt); err != nil {
+		t.Fatalf("Delete of a missing file: %v", err)
+	}
+	if err := h.Add(context.Background(), tgt, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := xosFile(t, h.Path); got != `ALL : 192.0.2.1 : deny\n` {
+		t.Errorf("file holds %s", got)
+	}
+	if runtime.GOOS == "windows" {
+		return // no Unix modes
+	}
+	if err := os.Chmod(h.Path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Delete(context.Background(), tgt); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(h.Path)
+	if err != nil || fi.Mode().Perm() != fs.FileMode(0o640) {
+		t.Errorf("mode after rewrite: %v, %v", fi.Mode(), err)
+	}
+}

@@ -1,0 +1,191 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+)
+
+// Runner runs built-in actions in-process for the engine, standing in for a
+// script of the same name: same keys in check_keys, same table entries and
+// timeouts (the engine's), same active-responses.log lines. Actions are
+// created on first use, one per name and extra_args, and kept for reuse (the
+// nftables backend keeps its netlink socket). Close releases them.
+type Runner struct {
+	cfg       Config
+	log       ARLogger
+	newAction func(name string, cfg Config) (Action, bool) // New; fakes in tests
+
+	mu      sync.Mutex
+	actions map[string]Action // by name and extra_args
+}
+
+var _ engine.Runner = (*Runner)(nil)
+
+// NewRunner returns a Runner creating its actions with cfg (its ExtraArgs
+// are replaced by each message's) and logging to log (nil: no log).
+func NewRunner(cfg Config, log ARLogger) *Runner {
+	return &Runner{cfg: cfg, log: log, newAction: New, actions: make(map[string]Action)}
+}
+
+// Has reports whether name (an executable's base name) is a built-in on
+// this OS.
+func (r *Runner) Has(name string) bool {
+	_, err := r.action(name, nil)
+	return err == nil
+}
+
+// Run runs inv in-process. The action is the built-in named by the base
+// name of inv.Command.Executable; its target comes from the alert in
+// inv.Message, and on add check is asked with the keys a Wazuh script would
+// send. The action acts only on Continue, with Decision.Expires as the
+// kernel-side safety net where it has one; on Abort an active block gets its
+// kernel timeout moved to Decision.Expires when that is set.
+func (r *Runner) Run(ctx context.Context, inv engine.Invocation, check engine.CheckKeys) error {
+	name := baseName(inv.Command.Executable)
+	if !r.Has(name) {
+		return fmt.Errorf("%w: %w: %q", engine.ErrNotStarted, ErrUnknownAction, name)
+	}
+	l := newARLog(r.log, name)
+	l.line("Starting")
+	resolve := func(extra []string) (Action, error) { return r.action(name, extra) }
+	ask := func(req *request, keys []string, _ []byte) ([]byte, engine.Decision, error) {
+		if check == nil {
+			return answerLine(req, engine.Continue), engine.Decision{}, nil
+		}
+		d, err := check(keys)
+		if err != nil {
+			l.line(err.Error())
+			return nil, d, err
+		}
+		return answerLine(req, d.Verdict), d, nil
+	}
+	return serve(ctx, name, inv.Message, l, resolve, ask)
+}
+
+// Reassert applies the blocks of entries again, e.g. after a reboot wiped
+// the firewall: all targets of one built-in go in one batch where the action
+// is a Batcher. Entries whose executable is not a built-in are returned in
+// rest for the caller to run as scripts; entries of stateless built-ins are
+// skipped. An entry whose target cannot be read is reported in err.
+func (r *Runner) Reassert(ctx context.Context, entries []engine.Entry) (rest []engine.Entry, err error) {
+	type group struct {
+		name   string
+		extra  []string
+		blocks []Block
+	}
+	groups := make(map[string]*group)
+	var errs []error
+	for _, e := range entries {
+		name := baseName(e.Command.Executable)
+		if !r.Has(name) {
+			rest = append(rest, e)
+			continue
+		}
+		var p struct {
+			ExtraArgs []string    `json:"extra_args"`
+			Alert     alertFields `json:"alert"`
+		}
+		if err := json.Unmarshal(e.Params, &p); err != nil {
+			errs = append(errs, fmt.Errorf("reassert %s: %w", e.Key, err))
+			continue
+		}
+		t, keys, err := p.Alert.target(KindOf(name))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reassert %s: %w", e.Key, err))
+		}
+		if keys == nil { // bad target, or a stateless built-in
+			continue
+		}
+		k := actionKey(name, p.ExtraArgs)
+		if groups[k] == nil {
+			groups[k] = &group{name: name, extra: p.ExtraArgs}
+		}
+		groups[k].blocks = append(groups[k].blocks, Block{Target: t, Expires: e.Expires})
+	}
+	for _, g := range groups {
+		errs = append(errs, r.addMany(ctx, g.name, g.extra, g.blocks))
+	}
+	return rest, errors.Join(errs...)
+}
+
+// addMany adds blocks with the action named name, in one batch if it can.
+func (r *Runner) addMany(ctx context.Context, name string, extra []string, blocks []Block) error {
+	a, err := r.action(name, extra)
+	if err != nil {
+		return err
+	}
+	if b, ok := a.(Batcher); ok {
+		err = b.AddMany(ctx, blocks)
+	} else {
+		err = addEach(ctx, a, blocks)
+	}
+	l := newARLog(r.log, name)
+	if err != nil {
+		l.line(fmt.Sprintf("Reasserting %d blocks failed: %v", len(blocks), err))
+		return fmt.Errorf("reassert %s: %w", name, err)
+	}
+	l.line(fmt.Sprintf("Reasserted %d blocks", len(blocks)))
+	return nil
+}
+
+// Close releases the actions that hold OS resources.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for k, a := range r.actions {
+		if c, ok := a.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+		delete(r.actions, k)
+	}
+	return errors.Join(errs...)
+}
+
+// action returns the cached action for name and extra, creating it.
+func (r *Runner) action(name string, extra []string) (Action, error) {
+	k := actionKey(name, extra)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a, ok := r.actions[k]; ok {
+		return a, nil
+	}
+	cfg := r.cfg
+	cfg.ExtraArgs = extra
+	a, ok := r.newAction(name, cfg)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownAction, name)
+	}
+	if v, ok := a.(validator); ok {
+		if err := v.validate(); err != nil {
+			return nil, err
+		}
+	}
+	r.actions[k] = a
+	return a, nil
+}
+
+// validator is implemented by actions whose configuration (extra_args) can
+// be wrong: the Runner refuses them before any handshake.
+type validator interface {
+	validate() error
+}
+
+func actionKey(name string, extra []string) string {
+	return name + "\x00" + strings.Join(extra, "\x00")
+}
+
+// baseName strips any directory from an executable name, either separator.
+func baseName(exe string) string {
+	if i := strings.LastIndexAny(exe, `/\`); i >= 0 {
+		return exe[i+1:]
+	}
+	return exe
+}

@@ -1,0 +1,183 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// This file holds the test kit of the non-Linux actions ("xos"): a fake OS
+// whose tools are small models of their state, a transcript of what an
+// action ran, and golden files under testdata/ rewritten with -update.
+
+func init() {
+	// The -update flag may already be defined by another test file.
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files in testdata")
+	}
+}
+
+// xosUpdate reports whether -update was given.
+func xosUpdate() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// xosTool answers one command of a fake tool: args after the tool's name,
+// and stdin. A non-nil error stands for a non-zero exit.
+type xosTool func(args []string, stdin string) (string, error)
+
+// errXOSExit1 is a tool's non-zero exit.
+var errXOSExit1 = errors.New("exit status 1")
+
+// xosFake is a fake OS: an Execer and StdinExecer that records every command
+// line (and stdin, as "< " lines) and answers with the named tool's model.
+// A tool it does not know is missing, as OSExec reports it.
+type xosFake struct {
+	mu    sync.Mutex
+	tools map[string]xosTool
+	cmds  []string
+}
+
+var _ StdinExecer = (*xosFake)(nil)
+
+func newXOSFake() *xosFake { return &xosFake{tools: map[string]xosTool{}} }
+
+func (f *xosFake) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return f.RunInput(ctx, nil, name, args...)
+}
+
+func (f *xosFake) RunInput(_ context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	line := strings.Join(append([]string{name}, args...), " ")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cmds = append(f.cmds, "$ "+line)
+	for l := range strings.Lines(string(stdin)) {
+		f.cmds = append(f.cmds, "< "+strings.TrimSuffix(l, "\n"))
+	}
+	tool := f.tools[name]
+	if tool == nil {
+		return nil, fmt.Errorf("%s: %w", line, &exec.Error{Name: name, Err: exec.ErrNotFound})
+	}
+	out, err := tool(args, string(stdin))
+	if err != nil {
+		return []byte(out), fmt.Errorf("%s: %w: %s", line, err, strings.TrimSpace(out))
+	}
+	return []byte(out), nil
+}
+
+// take returns the command lines recorded since the last take.
+func (f *xosFake) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.cmds
+	f.cmds = nil
+	return c
+}
+
+// xosLogger returns a logger writing text lines without time to buf.
+func xosLogger(buf *bytes.Buffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+}
+
+// xosStep is one call of a scenario: "add" or "delete" of an address.
+type xosStep struct{ op, addr string }
+
+// xosSteps is the standard scenario: each family added twice, then deleted
+// twice, so the transcript shows that the second call of each changes
+// nothing.
+var xosSteps = []xosStep{
+	{"add", "192.0.2.1"}, {"add", "192.0.2.1"},
+	{"add", "2001:db8::1"}, {"add", "2001:db8::1"},
+	{"delete", "192.0.2.1"}, {"delete", "192.0.2.1"},
+	{"delete", "2001:db8::1"}, {"delete", "2001:db8::1"},
+}
+
+// xosRun runs steps on a and returns the transcript: per step the commands
+// run, the log lines, the result and the fake's state after it.
+func xosRun(t *testing.T, a Action, f *xosFake, logBuf *bytes.Buffer, state func() string, steps []xosStep) string {
+	t.Helper()
+	var b strings.Builder
+	for _, s := range steps {
+		f.take()
+		logBuf.Reset()
+		tgt := Target{Addr: netip.MustParseAddr(s.addr)}
+		var err error
+		if s.op == "add" {
+			err = a.Add(context.Background(), tgt, time.Time{})
+		} else {
+			err = a.Delete(context.Background(), tgt)
+		}
+		fmt.Fprintf(&b, "== %s %s %s\n", a.Name(), s.op, s.addr)
+		for _, c := range f.take() {
+			b.WriteString(c + "\n")
+		}
+		for l := range strings.Lines(logBuf.String()) {
+			b.WriteString("log: " + l)
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "-> error: %v\n", err)
+		} else {
+			b.WriteString("-> ok\n")
+		}
+		b.WriteString("state: " + state() + "\n\n")
+	}
+	return b.String()
+}
+
+// xosGolden compares got with testdata/NAME.golden, or rewrites the file
+// under -update.
+func xosGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if xosUpdate() {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s",
+			path, xosDiff(string(want), got))
+	}
+}
+
+// xosDiff shows the first differing line of want and got, with context.
+func xosDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, wl, gl)
+		}
+	}
+	return "(same lines, different bytes)"
+}
