@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests build the real binary, run `threatlockdown run` on a
+// temporary root with a Wazuh-style shell script in active-response/bin, and
+// append alerts to alerts.json as analysisd would.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tld-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "threatlockdown")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// arScript is an active-response script written the way Wazuh's are: read
+// the message, send check_keys with the source address, act on the answer.
+// It appends what it did to $ROOT/calls.log.
+const arScript = `#!/bin/sh
+read -r msg
+cmd=$(printf '%s' "$msg" | sed -n 's/^{"version":1,"origin":{[^}]*},"command":"\([a-z_]*\)".*/\1/p')
+ip=$(printf '%s' "$msg" | sed -n 's/.*"srcip":"\([^"]*\)".*/\1/p')
+id=$(printf '%s' "$msg" | sed -n 's/.*"id":"\([0-9.]*\)".*/\1/p')
+if [ "$cmd" = add ]; then
+  printf '{"version":1,"origin":{"name":"test-ar","module":"active-response"},"command":"check_keys","parameters":{"keys":["%s"]}}\n' "$ip"
+  read -r answer
+  verdict=$(printf '%s' "$answer" | sed -n 's/.*"command":"\(continue\|abort\)".*/\1/p')
+  echo "$(date +%s.%N) add $ip $verdict $id" >> calls.log
+else
+  echo "$(date +%s.%N) $cmd $ip $id" >> calls.log
+fi
+`
+
+func confWith(timeout int) string {
+	return fmt.Sprintf(`<ossec_config>
+  <command>
+    <name>test-drop</name>
+    <executable>test-drop</executable>
+    <timeout_allowed>yes</timeout_allowed>
+  </command>
+  <active-response>
+    <command>test-drop</command>
+    <location>local</location>
+    <rules_id>5712</rules_id>
+    <timeout>%d</timeout>
+  </active-response>
+</ossec_config>
+`, timeout)
+}
+
+type daemon struct {
+	t      *testing.T
+	root   string
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	ready  chan struct{}
+}
+
+func newRoot(t *testing.T, conf string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"etc", "logs/alerts", "active-response/bin"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, filepath.Join(root, "etc/ossec.conf"), conf, 0o644)
+	write(t, filepath.Join(root, "active-response/bin/test-drop"), arScript, 0o755)
+	write(t, filepath.Join(root, "logs/alerts/alerts.json"), "", 0o644)
+	return root
+}
+
+func write(t *testing.T, path, data string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startDaemon(t *testing.T, root string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, root: root, ready: make(chan struct{})}
+	d.cmd = exec.Command(binary, append([]string{"run", "--root", root, "--log-level", "debug"}, args...)...)
+	pipe, err := d.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go d.read(pipe)
+	t.Cleanup(func() { d.cmd.Process.Kill(); d.cmd.Wait() })
+	select {
+	case <-d.ready:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("daemon not ready:\n%s", d.logs())
+	}
+	return d
+}
+
+func (d *daemon) read(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	ready := false
+	for sc.Scan() {
+		d.mu.Lock()
+		d.stderr.Write(sc.Bytes())
+		d.stderr.WriteByte('\n')
+		d.mu.Unlock()
+		if !ready && strings.Contains(sc.Text(), "msg=ready") {
+			ready = true
+			close(d.ready)
+		}
+	}
+}
+
+func (d *daemon) logs() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stderr.String()
+}
+
+// alert appends one sshd brute-force alert for srcip.
+func (d *daemon) alert(srcip, id string) {
+	d.t.Helper()
+	f, err := os.OpenFile(filepath.Join(d.root, "logs/alerts/alerts.json"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprintf(f, `{"timestamp":"2026-11-23T12:00:00.000+0000","rule":{"level":10,"id":"5712","groups":["syslog","sshd","authentication_failures"]},"agent":{"id":"000","name":"local"},"id":%q,"full_log":"Invalid user paco from %s","data":{"srcip":%q,"srcuser":"paco"},"location":"/var/log/secure"}`+"\n", id, srcip, srcip)
+}
+
+// call is one line of calls.log.
+type call struct {
+	at   time.Time
+	what string
+}
+
+func calls(t *testing.T, root string) []call {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "calls.log"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []call
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		ts, what, _ := strings.Cut(l, " ")
+		var sec, nsec int64
+		fmt.Sscanf(strings.Replace(ts, ".", " ", 1), "%d %d", &sec, &nsec)
+		out = append(out, call{at: time.Unix(sec, nsec), what: what})
+	}
+	return out
+}
+
+// waitCalls waits until calls.log has n lines and returns them.
+func waitCalls(t *testing.T, d *daemon, n int, within time.Duration) []call {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		c := calls(t, d.root)
+		if len(c) >= n {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls after %v, want %d: %v\nlogs:\n%s", len(c), within, n, c, d.logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func wantCall(t *testing.T, c []call, i int, what string) {
+	t.Helper()
+	if c[i].what != what {
+		t.Errorf("call %d = %q, want %q", i, c[i].what, what)
+	}
+}
+
+func TestE2E_AddAbortDelete(t *testing.T) {
+	root := newRoot(t, confWith(2))
+	d := startDaemon(t, root)
+	d.alert("203.0.113.5", "1.1")
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 203.0.113.5 continue 1.1")
+
+	time.Sleep(time.Second)
+	d.alert("203.0.113.5", "1.2") // active: abort, and the timer restarts from now
+	c = waitCalls(t, d, 2, 5*time.Second)
+	wantCall(t, c, 1, "add 203.0.113.5 abort 1.2")
+
+	c = waitCalls(t, d, 3, 5*time.Second)
+	wantCall(t, c, 2, "delete 203.0.113.5 1.1") // the first add's alert
+	// calls.log stamps each run as it ends, a few ms after the decision.
+	if late := c[2].at.Sub(c[1].at); late < 1800*time.Millisecond || late > 3*time.Second {
+		t.Errorf("delete %v after the re-trigger, want 2 s (+1 s)", late)
+	}
+
+	arlog, err := os.ReadFile(filepath.Join(root, "logs/active-responses.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`active-response/bin/test-drop: {"version":1,"origin":{"name":`,
+		`"command":"check_keys","parameters":{"keys":["203.0.113.5"]}`,
+		`"command":"continue"`, `"command":"abort"`, `"command":"delete"`,
+	} {
+		if !strings.Contains(string(arlog), want) {
+			t.Errorf("active-responses.log lacks %s:\n%s", want, arlog)
+		}
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, d.logs())
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("not stopped 5 s after SIGTERM")
+	}
+}
+
+func TestE2E_KillDashNineKeepsReverts(t *testing.T) {
+	root := newRoot(t, confWith(4))
+	d := startDaemon(t, root)
+	d.alert("203.0.113.6", "2.1")
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 203.0.113.6 continue 2.1")
+	d.cmd.Process.Kill() // kill -9 while the revert is pending
+	d.cmd.Wait()
+
+	d = startDaemon(t, root)
+	c = waitCalls(t, d, 2, 8*time.Second)
+	wantCall(t, c, 1, "delete 203.0.113.6 2.1")
+	if late := c[1].at.Sub(c[0].at); late < 3800*time.Millisecond || late > 5*time.Second {
+		t.Errorf("delete %v after the add, want 4 s (+1 s)", late)
+	}
+	// Nothing acted on twice: the alert is not read again after the restart.
+	time.Sleep(300 * time.Millisecond)
+	if c := calls(t, root); len(c) != 2 {
+		t.Errorf("calls after restart: %v", c)
+	}
+}
+
+func TestE2E_ExpiredWhileDownDeletedAtStart(t *testing.T) {
+	root := newRoot(t, confWith(1))
+	d := startDaemon(t, root)
+	d.alert("198.51.100.6", "3.1")
+	waitCalls(t, d, 1, 5*time.Second)
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+	time.Sleep(1500 * time.Millisecond)
+
+	start := time.Now()
+	d = startDaemon(t, root)
+	c := waitCalls(t, d, 2, 5*time.Second)
+	wantCall(t, c, 1, "delete 198.51.100.6 3.1")
+	if late := c[1].at.Sub(start); late > 2*time.Second {
+		t.Errorf("expired revert ran %v after start", late)
+	}
+}
+
+func TestE2E_AlertsWhileDownAreRead(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	d := startDaemon(t, root)
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.cmd.Wait()
+	d.alert("203.0.113.8", "4.1") // written while the daemon is down
+	d = startDaemon(t, root)
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 203.0.113.8 continue 4.1")
+}
+
+func TestE2E_HostileAndMalformedAlerts(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	d := startDaemon(t, root)
+	d.alert("1.2.3.4;rm -rf /", "5.1")
+	d.alert("$(reboot)", "5.2")
+	f, _ := os.OpenFile(filepath.Join(root, "logs/alerts/alerts.json"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("{not json\n\x00\x01\x02garbage\n" + strings.Repeat("x", 200_000) + "\n")
+	f.Close()
+	d.alert("203.0.113.9", "5.3")
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 203.0.113.9 continue 5.3")
+	logs := d.logs()
+	for _, want := range []string{"reason=invalid_srcip", "skipping malformed alert"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q", want)
+		}
+	}
+}
+
+func TestE2E_ConfigReload(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	d := startDaemon(t, root)
+	write(t, filepath.Join(root, "etc/ossec.conf"), "<ossec_config><command><name>x</name>", 0o644)
+	waitLog(t, d, "config invalid; keeping the running config")
+	d.alert("203.0.113.10", "6.1")
+	waitCalls(t, d, 1, 5*time.Second) // the old config still runs
+
+	write(t, filepath.Join(root, "etc/ossec.conf"), strings.Replace(confWith(60), "5712", "5713", 1), 0o644)
+	waitLog(t, d, "config reloaded")
+	d.alert("203.0.113.11", "6.2") // rule 5712 no longer triggers
+	time.Sleep(500 * time.Millisecond)
+	if c := calls(t, root); len(c) != 1 {
+		t.Errorf("calls after reload: %v", c)
+	}
+}
+
+func waitLog(t *testing.T, d *daemon, s string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(d.logs(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in logs:\n%s", s, d.logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestE2E_CheckReportsLines(t *testing.T) {
+	root := newRoot(t, "<ossec_config>\n<active-response>\n<command>nope</command>\n<location>local</location>\n</active-response>\n</ossec_config>\n")
+	out, err := exec.Command(binary, "check", "--root", root).CombinedOutput()
+	if err == nil {
+		t.Fatalf("check passed a broken config:\n%s", out)
+	}
+	want := filepath.Join(root, "etc/ossec.conf") + ":3: "
+	if !strings.HasPrefix(string(out), want) {
+		t.Errorf("check output %q, want it to start with %q", out, want)
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("exit %v, want 1", err)
+	}
+}
+
+func TestE2E_FirstRunLaysOutRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "fresh")
+	d := startDaemon(t, root, "--dry-run")
+	if !strings.Contains(d.logs(), "laid out a new root with the embedded default") {
+		t.Errorf("no layout message:\n%s", d.logs())
+	}
+	out, err := exec.Command(binary, "check", "--root", root).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the embedded default does not check: %v\n%s", err, out)
+	}
+}

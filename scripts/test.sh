@@ -1,0 +1,32 @@
+#!/bin/sh
+# The whole test suite: format, vet, tests (the Linux firewall tests run for
+# real as root, inside network namespaces they create; without root they
+# skip and say why), and the cross-builds of every OS we ship for.
+set -eu
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l . | grep -v '^vendor/' || true)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted" >&2
+	exit 1
+fi
+
+echo "== go vet (linux, darwin, windows, freebsd, netbsd, openbsd)"
+go vet ./...
+for os in darwin windows freebsd netbsd openbsd; do
+	GOOS=$os go vet ./...
+done
+
+echo "== go build (cross)"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 freebsd/amd64 netbsd/amd64 openbsd/amd64; do
+	GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go build -o "$out/" . 
+done
+
+echo "== go test"
+go test -count=1 ./...
+
+echo "== go test -race (engine, store, watch)"
+go test -count=1 -race ./engine/... ./store/... ./watch/...
