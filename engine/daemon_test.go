@@ -312,3 +312,21 @@ func TestEngine_RebootReassertsInBatches(t *testing.T) {
 		<-done
 	})
 }
+
+func TestEngine_LegacyProtocolKeyedByEngine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig(time.Minute)
+		cfg.Commands[0].Protocol = ProtocolLegacy
+		h := startEngine(t, newMemStore(), &fakeRunner{}, cfg, "b")
+		defer h.stop()
+		h.alert("203.0.113.70", "1")
+		h.alert("203.0.113.70", "2") // active: not run again, timer restarted
+		if e := h.store.entries(); len(e) != 1 || e[0].Key != "firewall-drop-203.0.113.70" {
+			t.Fatalf("entries %+v", e)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		// The fake records no verdict: a legacy script is never asked.
+		h.want("add firewall-drop 203.0.113.70  1", "delete firewall-drop 203.0.113.70  1")
+	})
+}

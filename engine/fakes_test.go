@@ -130,7 +130,7 @@ func (f *fakeRunner) Run(ctx context.Context, inv Invocation, check CheckKeys) e
 		return fmt.Errorf("message command %q for op %q", msg.Command, inv.Op)
 	}
 	c := call{Op: inv.Op, Exe: inv.Command.Executable, SrcIP: msg.Parameters.Alert.Data.SrcIP, Alert: msg.Parameters.Alert.ID}
-	if inv.Op == OpAdd && !stateless {
+	if inv.Op == OpAdd && !stateless && check != nil {
 		d, err := check([]string{c.SrcIP})
 		if err != nil {
 			return err

@@ -28,6 +28,16 @@ func (e *Engine) runAdd(ctx context.Context, job Job) {
 		settled = err == nil
 		return d, err
 	}
+	if job.Command.Protocol == ProtocolLegacy {
+		// A legacy script cannot ask: the engine keys it on the address (or
+		// user) itself, as wazuh-execd did before 4.2, and skips a repeat.
+		d, err := check(legacyKeys(job.Fields))
+		if err != nil || d.Verdict == Abort {
+			e.logRun(inv, err)
+			return
+		}
+		check = nil
+	}
 	err := e.runner.Run(ctx, inv, check)
 	e.logRun(inv, err)
 	if ctx.Err() != nil && !settled {
@@ -38,6 +48,17 @@ func (e *Engine) runAdd(ctx context.Context, job Job) {
 			e.log.Error("settle job", "job", job.ID, "err", err)
 		}
 	}
+}
+
+// legacyKeys are the keys of a legacy-protocol run: its address, else its user.
+func legacyKeys(f Fields) []string {
+	if f.SrcIP != "-" {
+		return []string{f.SrcIP}
+	}
+	if f.User != "-" {
+		return []string{f.User}
+	}
+	return nil
 }
 
 // decide answers check_keys for job: abort when the key is active (and
