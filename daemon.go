@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -70,18 +71,26 @@ func (m *Main) Run(ctx context.Context) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return e.Run(gctx) })
+	var tailing sync.WaitGroup
 	for _, path := range m.alertFiles() {
 		t := watch.NewTailer(path, formatOf(path), e.Position(path), log.With("component", "tail", "file", path))
+		tailing.Add(1)
+		started := sync.OnceFunc(tailing.Done)
+		t.Started = func(p engine.Position) { e.MarkPosition(p); started() }
 		g.Go(func() error {
+			defer started()
 			return t.Run(gctx, func(r engine.Record) error { return e.Handle(gctx, r) })
 		})
 	}
 	g.Go(func() error { return watch.File(gctx, m.confPath(), 200*time.Millisecond, rl.reload) })
-
-	log.Info("ready", "root", m.Root, "alerts", strings.Join(m.alertFiles(), ","), "agent_id", m.AgentID, "dry_run", m.DryRun)
-	if m.Ready != nil {
-		close(m.Ready)
-	}
+	g.Go(func() error {
+		tailing.Wait()
+		log.Info("ready", "root", m.Root, "alerts", strings.Join(m.alertFiles(), ","), "agent_id", m.AgentID, "dry_run", m.DryRun)
+		if m.Ready != nil {
+			close(m.Ready)
+		}
+		return nil
+	})
 	err = g.Wait()
 	log.Info("stopped", "stats", statsLine(e.Stats()))
 	return err

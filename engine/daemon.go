@@ -139,6 +139,22 @@ func (e *Engine) Position(source string) Position {
 	return e.positions[source].Position
 }
 
+// MarkPosition records where reading of a source starts when nothing is
+// stored for it yet (a first start at the end of the file), so that the next
+// start resumes there even if no alert arrives meanwhile. It is written with
+// the next group of positions.
+func (e *Engine) MarkPosition(p Position) {
+	if p.Source == "" || p.FileID == "" {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.positions[p.Source].FileID == "" {
+		e.recSeq++
+		e.positions[p.Source] = posMark{Position: p, order: e.recSeq}
+	}
+}
+
 // Run reconciles the stored state (deletes what expired while the daemon was
 // down, re-applies active entries after a reboot, re-runs unfinished jobs)
 // and then runs timers and commands until ctx ends. Records fed through

@@ -1,0 +1,17 @@
+//go:build !unix && !windows
+
+package watch
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+)
+
+var errNoIdentity = fmt.Errorf("file identity unsupported on %q", runtime.GOOS)
+
+func fileID(*os.File) (string, error) { return "", errNoIdentity }
+
+func pathID(string) (string, error) { return "", errNoIdentity }
+
+func openShared(path string) (*os.File, error) { return os.Open(path) }
