@@ -103,8 +103,13 @@ func write(t *testing.T, path, data string, mode os.FileMode) {
 
 func startDaemon(t *testing.T, root string, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, root: root, ready: make(chan struct{})}
-	d.cmd = exec.Command(binary, append([]string{"run", "--root", root, "--log-level", "debug"}, args...)...)
+	return launch(t, root, exec.Command(binary, append([]string{"run", "--root", root, "--log-level", "debug"}, args...)...))
+}
+
+// launch starts cmd, a daemon on root, and waits until it logs msg=ready.
+func launch(t *testing.T, root string, cmd *exec.Cmd) *daemon {
+	t.Helper()
+	d := &daemon{t: t, root: root, cmd: cmd, ready: make(chan struct{})}
 	pipe, err := d.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

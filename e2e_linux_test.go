@@ -1,0 +1,78 @@
+//go:build linux
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestE2E_BuiltinFirewallDrop runs the daemon inside a network namespace of
+// its own with no firewall-drop file in active-response/bin: the built-in
+// runs in-process, puts the address in our nftables set, and the daemon's
+// delete takes it out again on time (the kernel's own timeout is a minute
+// later, so the element going away is the daemon's doing).
+func TestE2E_BuiltinFirewallDrop(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: runs the daemon in a network namespace it creates")
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (apt-get install iproute2 nftables)", tool)
+		}
+	}
+	ns := fmt.Sprintf("tld-e2e-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+
+	root := newRoot(t, `<ossec_config>
+  <command>
+    <name>firewall-drop</name>
+    <executable>firewall-drop</executable>
+    <timeout_allowed>yes</timeout_allowed>
+  </command>
+  <active-response>
+    <command>firewall-drop</command>
+    <location>local</location>
+    <rules_id>5712</rules_id>
+    <timeout>2</timeout>
+  </active-response>
+</ossec_config>
+`)
+	d := launch(t, root, exec.Command("ip", "netns", "exec", ns, binary, "run", "--root", root))
+	d.alert("203.0.113.77", "7.1")
+	set := func() string {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "set", "inet", "threatlockdown", "blocked4").CombinedOutput()
+		return string(out)
+	}
+	waitFor(t, d, "203.0.113.77 in the nftables set", func() bool { return strings.Contains(set(), "203.0.113.77") })
+	added := time.Now()
+	waitFor(t, d, "203.0.113.77 out of the set", func() bool { return !strings.Contains(set(), "203.0.113.77") })
+	if took := time.Since(added); took > 3500*time.Millisecond {
+		t.Errorf("unblocked %v after the block, want about 2 s", took)
+	}
+	arlog, _ := os.ReadFile(filepath.Join(root, "logs/active-responses.log"))
+	for _, want := range []string{"active-response/bin/firewall-drop: ", `"command":"check_keys"`, `"command":"delete"`} {
+		if !strings.Contains(string(arlog), want) {
+			t.Errorf("active-responses.log lacks %s:\n%s", want, arlog)
+		}
+	}
+}
+
+func waitFor(t *testing.T, d *daemon, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; logs:\n%s", what, d.logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
