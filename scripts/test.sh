@@ -30,3 +30,6 @@ go test -count=1 ./...
 
 echo "== go test -race (engine, store, watch)"
 go test -count=1 -race ./engine/... ./store/... ./watch/...
+
+echo "== Windows tests under Wine"
+scripts/wine-test.sh
