@@ -73,7 +73,7 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error { return e.Run(gctx) })
 	var tailing sync.WaitGroup
 	for _, path := range m.alertFiles() {
-		t := watch.NewTailer(path, formatOf(path), e.Position(path), log.With("component", "tail", "file", path))
+		t := watch.NewTailer(path, formatOf(path), e.Position(path), log)
 		tailing.Add(1)
 		started := sync.OnceFunc(tailing.Done)
 		t.Started = func(p engine.Position) { e.MarkPosition(p); started() }
