@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sync/atomic"
 	"time"
 )
@@ -116,9 +117,19 @@ func (e *Engine) match(a *Alert, raw []byte) []Job {
 	return jobs
 }
 
+// skip counts and logs a triggered response that does not run: a warning
+// for values that failed validation, less for the everyday reasons (another
+// host's alert, a white-listed address), which the counters keep anyway.
 func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 	e.stats.Skipped.Add(1)
-	e.log.Warn("active response skipped", "reason", reason, "command", r.Command.Name,
+	level := slog.LevelWarn
+	switch reason {
+	case SkipLocation:
+		level = slog.LevelDebug
+	case SkipWhiteList:
+		level = slog.LevelInfo
+	}
+	e.log.Log(context.Background(), level, "active response skipped", "reason", reason, "command", r.Command.Name,
 		"rule", string(a.RuleID), "alert", string(a.ID), "agent", string(a.AgentID),
 		"srcip", string(a.SrcIP), "user", string(a.DstUser), "line", r.Line)
 }
