@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -79,4 +80,31 @@ func BenchmarkDecodeMatch_EncodingJSON(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
+}
+
+// BenchmarkHandle is the whole path of a record through the engine: decode,
+// match, validation and, for the one alert in six that triggers, the group
+// commit to a store and the dispatch of its command (a fake that answers
+// check_keys at once).
+func BenchmarkHandle(b *testing.B) {
+	lines, avg := benchMix(b)
+	e, err := New(Options{Store: newMemStore(), Runner: &fakeRunner{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.SetConfig(benchConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Run(ctx) }()
+	b.SetBytes(avg)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		rec := Record{Data: lines[i%len(lines)], Pos: Position{Source: "alerts.json", FileID: "1:1", Offset: int64(i)}}
+		if err := e.Handle(ctx, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
+	cancel()
+	<-done
 }
