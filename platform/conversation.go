@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform/internal/arproto"
 )
 
 // run is one run of a command by a ScriptRunner.
@@ -108,7 +109,7 @@ func (ru *run) answer(keys []string, check engine.CheckKeys) error {
 		verdict = engine.Abort
 		err = fmt.Errorf("check keys %q: %w", keys, err)
 	}
-	ans, mErr := setCommand(ru.msg, verdict.String())
+	ans, mErr := arproto.SetCommand(ru.msg, verdict.String())
 	if mErr != nil {
 		return errors.Join(err, mErr) // cannot happen: msg is a checked object
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform/internal/arproto"
 )
 
 // DryRunMarker starts every message DryRunner writes to active-responses.log.
@@ -68,14 +69,14 @@ func (d *DryRunner) handshake(log *slog.Logger, inv engine.Invocation, check eng
 		log.Info("dry run: no srcip or dstuser in the alert: stateless")
 		return false, nil
 	}
-	d.note(log, name, string(checkKeysLine(name, keys)))
+	d.note(log, name, string(arproto.CheckKeysLine(name, keys)))
 	dec, err := check(keys)
 	verdict := dec.Verdict
 	if err != nil {
 		verdict = engine.Abort
 	}
 	log.Info("dry run: check_keys", "keys", keys, "verdict", verdict.String(), "expires", dec.Expires)
-	if ans, mErr := setCommand(inv.Message, verdict.String()); mErr == nil {
+	if ans, mErr := arproto.SetCommand(inv.Message, verdict.String()); mErr == nil {
 		d.note(log, name, string(ans))
 	}
 	if verdict == engine.Abort {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform/internal/arproto"
 )
 
 const dryAlertMessage = `{"version":1,"origin":{"name":"n","module":"wazuh-execd"},"command":"add","parameters":{"extra_args":[],"alert":%s,"program":"active-response/bin/firewall-drop"}}`
@@ -64,7 +65,7 @@ func TestDryRunner_Add(t *testing.T) {
 			if strings.Join(c.keys, ",") != "1.2.3.4" || c.calls != 1 {
 				t.Errorf("check got %q in %d calls", c.keys, c.calls)
 			}
-			answer, _ := setCommand(inv.Message, tc.name)
+			answer, _ := arproto.SetCommand(inv.Message, tc.name)
 			want := []string{"Starting", string(inv.Message), helperCheckKeysLine, string(answer), tc.last}
 			assertDryLog(t, path, want)
 		})

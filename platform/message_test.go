@@ -8,40 +8,6 @@ import (
 	"github.com/threatlockdown/threatlockdown/engine"
 )
 
-func TestSetCommand(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{
-			`{"version":1,"origin":{"name":"n","module":"wazuh-execd"},"command":"add","parameters":{"alert":{"b":"\u003c","a":1.50}}}`,
-			`{"version":1,"origin":{"name":"n","module":"wazuh-execd"},"command":"continue","parameters":{"alert":{"b":"\u003c","a":1.50}}}`,
-		},
-		{`{"z":1,"command":"add","a":2}`, `{"z":1,"command":"continue","a":2}`},
-		{`{"version":1}`, `{"version":1,"command":"continue"}`},
-		{`{}`, `{"command":"continue"}`},
-	} {
-		got, err := setCommand([]byte(tc.in), "continue")
-		if err != nil || string(got) != tc.want {
-			t.Errorf("setCommand(%s) = %s, %v; want %s", tc.in, got, err, tc.want)
-		}
-	}
-	for _, bad := range []string{`[1]`, `"x"`, ``, `{"a":}`} {
-		if _, err := setCommand([]byte(bad), "abort"); err == nil {
-			t.Errorf("setCommand(%q) succeeded", bad)
-		}
-	}
-}
-
-func TestCompactMessage(t *testing.T) {
-	got, err := compactMessage([]byte("{\n  \"a\": [1, 2],\n  \"b\": \"x y\"\n}"))
-	if err != nil || string(got) != `{"a":[1,2],"b":"x y"}` {
-		t.Errorf("compactMessage = %s, %v", got, err)
-	}
-	for _, bad := range []string{`[1]`, `{"a"`, ``, `1`} {
-		if _, err := compactMessage([]byte(bad)); err == nil {
-			t.Errorf("compactMessage(%q) succeeded", bad)
-		}
-	}
-}
-
 func TestParseCheckKeys(t *testing.T) {
 	for _, tc := range []struct {
 		line string
@@ -65,12 +31,6 @@ func TestParseCheckKeys(t *testing.T) {
 }
 
 const helperCheckKeysLine = `{"version":1,"origin":{"name":"firewall-drop","module":"active-response"},"command":"check_keys","parameters":{"keys":["1.2.3.4"]}}`
-
-func TestCheckKeysLine(t *testing.T) {
-	if got := string(checkKeysLine("firewall-drop", []string{"1.2.3.4"})); got != helperCheckKeysLine {
-		t.Errorf("checkKeysLine = %s\nwant %s", got, helperCheckKeysLine)
-	}
-}
 
 func TestLegacyArgs(t *testing.T) {
 	inv := engine.Invocation{

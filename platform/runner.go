@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform/internal/arproto"
 )
 
 // Defaults of ScriptRunner.
@@ -78,7 +79,7 @@ func (r *ScriptRunner) prepare(inv engine.Invocation, log *slog.Logger) (*run, e
 		ru.args = legacyArgs(inv)
 		return ru, nil
 	}
-	if ru.msg, err = compactMessage(inv.Message); err != nil {
+	if ru.msg, err = arproto.Compact(inv.Message); err != nil {
 		return nil, fmt.Errorf("%w: %s: invalid message: %w", engine.ErrNotStarted, path, err)
 	}
 	return ru, nil

@@ -22,13 +22,18 @@ type OSExec struct{}
 // Run runs name with args. Its error names the command line and includes the
 // output, so one log line tells what failed and why.
 func (OSExec) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
+	return runCmd(exec.CommandContext(ctx, name, args...), name, args)
+}
+
+// runCmd runs cmd, the command line name args, with LC_ALL=C and returns its
+// combined output. Its error names the command line and includes the output.
+// OSExec and WinExec differ only in how they make cmd.
+func runCmd(cmd *exec.Cmd, name string, args []string) ([]byte, error) {
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	err := cmd.Run()
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		return out.Bytes(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err,
 			strings.TrimSpace(out.String()))
 	}

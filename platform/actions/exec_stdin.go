@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 )
@@ -29,16 +28,8 @@ var errNoStdin = errors.New("execer cannot feed standard input")
 // LC_ALL=C. Its error names the command line and includes the output.
 func (OSExec) RunInput(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	cmd.Stdin = bytes.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Run(); err != nil {
-		return out.Bytes(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err,
-			strings.TrimSpace(out.String()))
-	}
-	return out.Bytes(), nil
+	return runCmd(cmd, name, args)
 }
 
 // runInput runs a command with stdin through e, which must be a StdinExecer.

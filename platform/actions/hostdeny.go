@@ -1,14 +1,8 @@
 package actions
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io/fs"
 	"net/netip"
-	"os"
-	"strings"
 	"time"
 )
 
@@ -19,12 +13,16 @@ import (
 // "ALL:1.2.3.4"). Add of a present line and Delete of a missing one change
 // nothing. Edits hold an flock(2) on the file, so concurrent editors that
 // lock it too do not lose each other's lines, and a changed file is replaced
-// atomically (temporary file and rename) with its mode kept.
+// atomically (temporary file and rename) with its mode kept (see
+// editHostsFile).
 type HostDeny struct {
 	Path string // "/etc/hosts.deny"
 }
 
 var _ Action = (*HostDeny)(nil)
+
+// hostsDenyFormat is the hosts.deny format: the line goes at the end.
+var hostsDenyFormat = hostsFormat{line: hostDenyLine}
 
 // NewHostDeny returns host-deny on /etc/hosts.deny.
 func NewHostDeny(Config) *HostDeny {
@@ -37,43 +35,12 @@ func (h *HostDeny) Name() string { return "host-deny" }
 // Add appends the deny line for t.Addr unless it is present. A missing file
 // is created.
 func (h *HostDeny) Add(_ context.Context, t Target, _ time.Time) error {
-	return h.edit(t, true, hostDenyAppend)
+	return hostsDenyFormat.add(h.Path, t)
 }
 
 // Delete removes every copy of exactly the deny line for t.Addr.
 func (h *HostDeny) Delete(_ context.Context, t Target) error {
-	return h.edit(t, false, hostsAllowRemove)
-}
-
-// edit applies change to the file under its lock and writes the result
-// back if it changed. create says whether a missing file is created.
-func (h *HostDeny) edit(t Target, create bool, change func([]byte, string) ([]byte, bool)) error {
-	a, err := targetAddr(t)
-	if err != nil {
-		return fmt.Errorf("host-deny: %w", err)
-	}
-	if _, err := os.Stat(h.Path); !create && errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	hostsAllowMu.Lock()
-	defer hostsAllowMu.Unlock()
-	unlock, err := lockFile(h.Path)
-	if err != nil {
-		return fmt.Errorf("host-deny: %w", err)
-	}
-	defer unlock()
-	old, err := os.ReadFile(h.Path)
-	if err != nil {
-		return fmt.Errorf("host-deny: %w", err)
-	}
-	data, changed := change(old, hostDenyLine(a))
-	if !changed {
-		return nil
-	}
-	if err := writeFileAtomic(h.Path, data, 0o644); err != nil {
-		return fmt.Errorf("host-deny: %w", err)
-	}
-	return nil
+	return hostsDenyFormat.remove(h.Path, t)
 }
 
 // hostDenyLine is the hosts.deny line for a.
@@ -82,21 +49,4 @@ func hostDenyLine(a netip.Addr) string {
 		return "ALL:[" + a.String() + "]"
 	}
 	return "ALL:" + a.String()
-}
-
-// hostDenyAppend adds line at the end unless a line equal to it, ignoring
-// surrounding blanks, exists. It reports whether it changed anything.
-func hostDenyAppend(content []byte, line string) ([]byte, bool) {
-	for l := range bytes.Lines(content) {
-		if strings.TrimSpace(string(l)) == line {
-			return content, false
-		}
-	}
-	var b bytes.Buffer
-	b.Write(content)
-	if len(content) > 0 && content[len(content)-1] != '\n' {
-		b.WriteByte('\n')
-	}
-	b.WriteString(line + "\n")
-	return b.Bytes(), true
 }

@@ -27,7 +27,7 @@ func TestHostsAllowInsert(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, changed := hostsAllowInsert([]byte(tt.in), line)
+			got, changed := insertHostsLine([]byte(tt.in), line, true)
 			if string(got) != tt.want || changed != tt.changed {
 				t.Errorf("got %q, %v\nwant %q, %v", got, changed, tt.want, tt.changed)
 			}
@@ -42,11 +42,11 @@ func TestHostsAllowRemove(t *testing.T) {
 	in := "# 192.0.2.1 was here\nALL : 192.0.2.1 : deny\nsshd : 192.0.2.1 : allow\n" +
 		"ALL : 192.0.2.10 : deny\n ALL : 192.0.2.1 : deny\t\nALL : ALL : allow"
 	want := "# 192.0.2.1 was here\nsshd : 192.0.2.1 : allow\nALL : 192.0.2.10 : deny\nALL : ALL : allow"
-	got, changed := hostsAllowRemove([]byte(in), line)
+	got, changed := removeHostsLine([]byte(in), line)
 	if string(got) != want || !changed {
 		t.Errorf("got %q, %v\nwant %q", got, changed, want)
 	}
-	if _, changed := hostsAllowRemove([]byte(want), line); changed {
+	if _, changed := removeHostsLine([]byte(want), line); changed {
 		t.Error("second remove changed the file")
 	}
 }

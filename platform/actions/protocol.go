@@ -1,7 +1,6 @@
 package actions
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform/internal/arproto"
 )
 
 // ARLogger writes lines of active-responses.log. executable is the program
@@ -21,7 +21,8 @@ type ARLogger interface {
 }
 
 // request is one execd message as a Wazuh 4.x script reads it. The raw
-// fields are kept as read so an answer can echo them.
+// fields are only checked for their kind (answerLine echoes the message
+// itself).
 type request struct {
 	Version    json.RawMessage `json:"version"`
 	Origin     json.RawMessage `json:"origin"`
@@ -58,45 +59,23 @@ func isNumber(raw json.RawMessage) bool {
 	return len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9')
 }
 
-// checkKeysLine is the check_keys request a Wazuh script named name sends.
-func checkKeysLine(name string, keys []string) []byte {
-	if keys == nil {
-		keys = []string{}
+// answerLine is execd's answer to a check_keys: the message msg, on one
+// line, with its command set to the verdict.
+func answerLine(msg []byte, v engine.Verdict) []byte {
+	line, err := arproto.Compact(msg)
+	if err == nil {
+		line, err = arproto.SetCommand(line, v.String())
 	}
-	type origin struct {
-		Name   string `json:"name"`
-		Module string `json:"module"`
-	}
-	type keysParams struct {
-		Keys []string `json:"keys"`
-	}
-	b, _ := json.Marshal(struct {
-		Version    int        `json:"version"`
-		Origin     origin     `json:"origin"`
-		Command    string     `json:"command"`
-		Parameters keysParams `json:"parameters"`
-	}{1, origin{name, "active-response"}, "check_keys", keysParams{keys}})
-	return b
-}
-
-// answerLine is execd's answer to a check_keys: the original message with
-// its command set to the verdict.
-func answerLine(req *request, v engine.Verdict) []byte {
-	a := *req
-	a.Command = v.String()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // echo the alert as read
-	if err := enc.Encode(a); err != nil {
-		// unreachable: the raw fields were validated by parseRequest
+	if err != nil {
+		// unreachable: serve validated msg with parseRequest
 		return []byte(`{"command":"` + v.String() + `"}`)
 	}
-	return bytes.TrimRight(b.Bytes(), "\n")
+	return line
 }
 
 // askFunc settles a check_keys handshake: it delivers checkLine (to execd's
 // pipe or the engine) and returns the answer line as read and its decision.
-type askFunc func(req *request, keys []string, checkLine []byte) ([]byte, engine.Decision, error)
+type askFunc func(keys []string, checkLine []byte) ([]byte, engine.Decision, error)
 
 // resolveFunc returns the action for the message's extra_args.
 type resolveFunc func(extraArgs []string) (Action, error)
@@ -146,7 +125,7 @@ func serve(ctx context.Context, name string, line []byte, l arLog, resolve resol
 	}
 	var expires time.Time
 	if op == engine.OpAdd && kind != KeyNone {
-		d, err := handshake(l, name, req, keys, ask)
+		d, err := handshake(l, name, keys, ask)
 		if err != nil {
 			return err
 		}
@@ -166,10 +145,10 @@ func serve(ctx context.Context, name string, line []byte, l arLog, resolve resol
 }
 
 // handshake sends check_keys and logs both lines, as Wazuh's scripts do.
-func handshake(l arLog, name string, req *request, keys []string, ask askFunc) (engine.Decision, error) {
-	checkLine := checkKeysLine(name, keys)
+func handshake(l arLog, name string, keys []string, ask askFunc) (engine.Decision, error) {
+	checkLine := arproto.CheckKeysLine(name, keys)
 	l.line(string(checkLine))
-	answer, d, err := ask(req, keys, checkLine)
+	answer, d, err := ask(keys, checkLine)
 	if answer != nil {
 		l.line(string(answer))
 	}

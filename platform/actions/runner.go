@@ -55,16 +55,16 @@ func (r *Runner) Run(ctx context.Context, inv engine.Invocation, check engine.Ch
 	l := newARLog(r.log, name)
 	l.line("Starting")
 	resolve := func(extra []string) (Action, error) { return r.action(name, extra) }
-	ask := func(req *request, keys []string, _ []byte) ([]byte, engine.Decision, error) {
+	ask := func(keys []string, _ []byte) ([]byte, engine.Decision, error) {
 		if check == nil {
-			return answerLine(req, engine.Continue), engine.Decision{}, nil
+			return answerLine(inv.Message, engine.Continue), engine.Decision{}, nil
 		}
 		d, err := check(keys)
 		if err != nil {
 			l.line(err.Error())
 			return nil, d, err
 		}
-		return answerLine(req, d.Verdict), d, nil
+		return answerLine(inv.Message, d.Verdict), d, nil
 	}
 	return serve(ctx, name, inv.Message, l, resolve, ask)
 }

@@ -196,11 +196,7 @@ func TestRunner_Reassert(t *testing.T) {
 
 func TestAnswerLine_KeepsAlert(t *testing.T) {
 	msg := execdMessage(engine.OpAdd, "firewall-drop", `{"full_log":"a <b> & c","data":{"srcip":"203.0.113.7"}}`)
-	req, _, err := parseRequest(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := string(answerLine(req, engine.Abort)), withCommand(msg, "abort"); got != want {
+	if got, want := string(answerLine(msg, engine.Abort)), withCommand(msg, "abort"); got != want {
 		t.Errorf("answer\n got %s\nwant %s", got, want)
 	}
 }

@@ -46,7 +46,7 @@ func (r *Runner) Standalone(ctx context.Context, name string, stdin io.Reader, s
 		return fmt.Errorf("%w: %q", ErrUnknownAction, name)
 	}
 	resolve := func(extra []string) (Action, error) { return r.action(name, extra) }
-	ask := func(_ *request, _ []string, checkLine []byte) ([]byte, engine.Decision, error) {
+	ask := func(_ []string, checkLine []byte) ([]byte, engine.Decision, error) {
 		return askExecd(l, br, stdout, checkLine)
 	}
 	return serve(ctx, name, line, l, resolve, ask)

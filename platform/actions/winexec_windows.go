@@ -3,12 +3,9 @@
 package actions
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 )
 
@@ -24,17 +21,9 @@ var _ Execer = WinExec{}
 // the command line and includes the output.
 func (WinExec) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
-	if cmd.Err != nil {
+	if cmd.Err != nil { // not found: no cmd.Path to build the command line on
 		return nil, fmt.Errorf("%s: %w", name, cmd.Err)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: winCmdLine(cmd.Path, args)}
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Run(); err != nil {
-		return out.Bytes(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err,
-			strings.TrimSpace(out.String()))
-	}
-	return out.Bytes(), nil
+	return runCmd(cmd, name, args)
 }
