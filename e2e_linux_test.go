@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -74,5 +75,86 @@ func waitFor(t *testing.T, d *daemon, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s; logs:\n%s", what, d.logs())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestE2E_StandaloneAction drives the binary as Wazuh's execd would, over
+// pipes, inside a network namespace: once as `threatlockdown ar route-null`
+// and once through a link named firewall-drop (how packages install it into
+// a Wazuh agent's active-response/bin).
+func TestE2E_StandaloneAction(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: acts inside a network namespace it creates")
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (apt-get install iproute2 nftables)", tool)
+		}
+	}
+	ns := fmt.Sprintf("tld-ar-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	root := newRoot(t, confWith(60))
+	link := filepath.Join(root, "active-response/bin/firewall-drop")
+	if err := os.Symlink(binary, link); err != nil {
+		t.Fatal(err)
+	}
+	routes := func() string {
+		out, _ := exec.Command("ip", "-n", ns, "route", "show", "table", "all", "type", "blackhole").CombinedOutput()
+		return string(out)
+	}
+	set := func() string {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "set", "inet", "threatlockdown", "blocked4").CombinedOutput()
+		return string(out)
+	}
+	tests := []struct {
+		name  string
+		argv  []string
+		state func() string
+	}{
+		{"ar route-null", []string{binary, "ar", "route-null"}, routes},
+		{"argv[0] firewall-drop", []string{link}, set},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			execd(t, ns, root, tt.argv, "add", "203.0.113.88", true)
+			if !strings.Contains(tt.state(), "203.0.113.88") {
+				t.Fatalf("not blocked after add:\n%s", tt.state())
+			}
+			execd(t, ns, root, tt.argv, "delete", "203.0.113.88", false)
+			if strings.Contains(tt.state(), "203.0.113.88") {
+				t.Fatalf("still blocked after delete:\n%s", tt.state())
+			}
+		})
+	}
+}
+
+// execd runs argv in ns with Wazuh's message for op on stdin and, for an
+// add, answers its check_keys with continue.
+func execd(t *testing.T, ns, root string, argv []string, op, ip string, handshake bool) {
+	t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...)
+	cmd.Dir = root
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	msg := fmt.Sprintf(`{"version":1,"origin":{"name":"node01","module":"wazuh-execd"},"command":%q,"parameters":{"extra_args":[],"alert":{"rule":{"level":10,"id":"5712"},"data":{"srcip":%q}},"program":"active-response/bin/x"}}`, op, ip)
+	fmt.Fprintln(stdin, msg)
+	if handshake {
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil || !strings.Contains(line, `"command":"check_keys"`) || !strings.Contains(line, ip) {
+			t.Fatalf("no check_keys (%v): %q; stderr: %s", err, line, stderr.String())
+		}
+		fmt.Fprintln(stdin, strings.Replace(msg, `"command":"add"`, `"command":"continue"`, 1))
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v %s: %v; stderr: %s", argv, op, err, stderr.String())
 	}
 }
