@@ -376,3 +376,23 @@ func TestE2E_FirstRunLaysOutRoot(t *testing.T) {
 		t.Fatalf("the embedded default does not check: %v\n%s", err, out)
 	}
 }
+
+func TestE2E_SeveralAlertsFilesAndTextFormat(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	jsonPath := filepath.Join(root, "logs/alerts/alerts.json")
+	textPath := filepath.Join(root, "logs/alerts/alerts.log")
+	write(t, textPath, "", 0o644)
+	d := startDaemon(t, root, "--alerts", jsonPath, "--alerts", textPath)
+	f, err := os.OpenFile(textPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(f, "** Alert 1763900000.1: - syslog,sshd,\n2026 Nov 23 12:00:00 localhost->/var/log/secure\n"+
+		"Rule: 5712 (level 10) -> 'sshd: brute force'\nSrc IP: 198.51.100.44\nInvalid user paco from 198.51.100.44\n\n")
+	f.Close()
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 198.51.100.44 continue 1763900000.1")
+	d.alert("203.0.113.44", "8.2")
+	c = waitCalls(t, d, 2, 5*time.Second)
+	wantCall(t, c, 1, "add 203.0.113.44 continue 8.2")
+}

@@ -23,20 +23,21 @@ import (
 // such alerts carry agent.name only and count as another host's.
 
 var (
-	textHeader = regexp.MustCompile(`^\*\* Alert ([0-9.]+):(?: [a-z]*)? - ?(.*)$`)
+	textHeader = regexp.MustCompile(`^\*\* Alert ([0-9.]+):\s*(?:[a-z]+)?\s*-\s*(.*)$`)
 	textOrigin = regexp.MustCompile(`^\d{4} \w{3} \d{2} \d{2}:\d{2}:\d{2} (.*)$`)
 	textRuleRe = regexp.MustCompile(`^Rule: (\d+) \(level (\d+)\) -> '(.*)'$`)
 )
 
 var errTextAlert = errors.New("not an alerts.log block")
 
+// textAlert has alerts.json's member order.
 type textAlert struct {
-	ID       string    `json:"id"`
 	Rule     textRule  `json:"rule"`
 	Agent    *textAgnt `json:"agent,omitempty"`
-	Location string    `json:"location,omitempty"`
+	ID       string    `json:"id"`
 	FullLog  string    `json:"full_log,omitempty"`
 	Data     textData  `json:"data"`
+	Location string    `json:"location,omitempty"`
 }
 
 type textRule struct {
