@@ -57,19 +57,19 @@ func (a *Alert) Decode(data []byte) error {
 func (a *Alert) top(key []byte, at int, data []byte) (int, error) {
 	switch string(key) {
 	case "rule":
-		return walkObject(data, at, func(k []byte, i int) (int, error) { return a.rule(k, i, data) })
+		return member(data, at, func(k []byte, i int) (int, error) { return a.rule(k, i, data) })
 	case "agent":
 		a.hasAgent = true
-		return walkObject(data, at, func(k []byte, i int) (int, error) {
+		return member(data, at, func(k []byte, i int) (int, error) {
 			if string(k) == "id" {
 				return scalar(data, i, &a.AgentID)
 			}
 			return skipValue(data, i)
 		})
 	case "data":
-		return walkObject(data, at, func(k []byte, i int) (int, error) { return a.dataField(k, i, data) })
+		return member(data, at, func(k []byte, i int) (int, error) { return a.dataField(k, i, data) })
 	case "syscheck":
-		return walkObject(data, at, func(k []byte, i int) (int, error) {
+		return member(data, at, func(k []byte, i int) (int, error) {
 			if string(k) == "path" {
 				return scalar(data, i, &a.Filename)
 			}
@@ -118,11 +118,11 @@ func (a *Alert) dataField(key []byte, at int, data []byte) (int, error) {
 	case "dstuser":
 		return scalar(data, at, &a.DstUser)
 	case "win":
-		return walkObject(data, at, func(k []byte, i int) (int, error) {
+		return member(data, at, func(k []byte, i int) (int, error) {
 			if string(k) != "eventdata" {
 				return skipValue(data, i)
 			}
-			return walkObject(data, i, func(k []byte, i int) (int, error) {
+			return member(data, i, func(k []byte, i int) (int, error) {
 				if string(k) == "ipAddress" {
 					return scalar(data, i, &a.SrcIP)
 				}
@@ -136,6 +136,9 @@ func (a *Alert) dataField(key []byte, at int, data []byte) (int, error) {
 // groupList appends the strings of the array at data[at], lower-cased and
 // each followed by a comma, to the group string.
 func (a *Alert) groupList(data []byte, at int, prefix string) (int, error) {
+	if at >= len(data) || data[at] != '[' {
+		return skipValue(data, at) // not a list: no groups
+	}
 	return walkArray(data, at, func(i int) (int, error) {
 		var v []byte
 		next, err := scalar(data, i, &v)
@@ -152,6 +155,15 @@ func (a *Alert) groupList(data []byte, at int, prefix string) (int, error) {
 		a.groups = append(a.groups, ',')
 		return next, nil
 	})
+}
+
+// member walks the object at data[at] with field; a value of another type
+// where an object is expected (an odd but valid alert) is skipped.
+func member(data []byte, at int, field func(key []byte, at int) (int, error)) (int, error) {
+	if at >= len(data) || data[at] != '{' {
+		return skipValue(data, at)
+	}
+	return walkObject(data, at, field)
 }
 
 // scalar reads a string or a bare scalar (number, true, false) at data[at]
