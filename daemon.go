@@ -71,17 +71,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return e.Run(gctx) })
-	var tailing sync.WaitGroup
-	for _, path := range m.alertFiles() {
-		t := watch.NewTailer(path, formatOf(path), e.Position(path), log)
-		tailing.Add(1)
-		started := sync.OnceFunc(tailing.Done)
-		t.Started = func(p engine.Position) { e.MarkPosition(p); started() }
-		g.Go(func() error {
-			defer started()
-			return t.Run(gctx, func(r engine.Record) error { return e.Handle(gctx, r) })
-		})
-	}
+	tailing := m.tail(gctx, g, e, log)
 	g.Go(func() error { return watch.File(gctx, m.confPath(), 200*time.Millisecond, rl.reload) })
 	g.Go(func() error {
 		tailing.Wait()
@@ -94,6 +84,23 @@ func (m *Main) Run(ctx context.Context) error {
 	err = g.Wait()
 	log.Info("stopped", "stats", statsLine(e.Stats()))
 	return err
+}
+
+// tail starts a tailer per alerts file, feeding e. The returned group is
+// done once every tailer has chosen where it reads from (or has ended).
+func (m *Main) tail(ctx context.Context, g *errgroup.Group, e *engine.Engine, log *slog.Logger) *sync.WaitGroup {
+	var tailing sync.WaitGroup
+	for _, path := range m.alertFiles() {
+		t := watch.NewTailer(path, formatOf(path), e.Position(path), log)
+		tailing.Add(1)
+		started := sync.OnceFunc(tailing.Done)
+		t.Started = func(p engine.Position) { e.MarkPosition(p); started() }
+		g.Go(func() error {
+			defer started()
+			return t.Run(ctx, func(r engine.Record) error { return e.Handle(ctx, r) })
+		})
+	}
+	return &tailing
 }
 
 // layout creates the install root with the embedded default ossec.conf when
