@@ -1,9 +1,7 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -162,22 +160,15 @@ func (w *encoded) delEntries(b *buckets) error {
 	return nil
 }
 
-// entryHead is the part of a stored entry that Apply needs; decoding only it
-// skips the rest of the record.
-type entryHead struct {
-	Seq     uint64    `json:"seq"`
-	Expires time.Time `json:"expires"`
-}
-
 // readHead returns nil for a missing key.
 func readHead(b *buckets, k []byte) (*entryHead, error) {
 	v := b.entries.Get(k)
 	if v == nil {
 		return nil, nil
 	}
-	var h entryHead
-	if err := json.Unmarshal(v, &h); err != nil {
-		return nil, fmt.Errorf("decode entry %q: %w", k, err)
+	h, err := decodeHead(k, v)
+	if err != nil {
+		return nil, err
 	}
 	return &h, nil
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,27 +62,44 @@ func BenchmarkApply_Parallel(b *testing.B) {
 	reportApply(b, db, before)
 }
 
-// BenchmarkLoad_100k reads a store of 100,000 entries.
-func BenchmarkLoad_100k(b *testing.B) {
-	const n, chunk = 100_000, 5_000
-	db := mustOpen(b, filepath.Join(b.TempDir(), "state.db"))
-	for i := 0; i < n; i += chunk {
-		c := engine.Change{Put: make([]engine.Entry, 0, chunk)}
-		for j := i; j < i+chunk; j++ {
-			c.Put = append(c.Put, benchEntry(j))
-		}
-		if err := db.Apply(c); err != nil {
-			b.Fatal(err)
-		}
+// benchAddr is the i-th address of 198.18.0.0/15 (benchmark space).
+func benchAddr(i int) netip.Addr {
+	return netip.AddrFrom4([4]byte{198, 18 + byte(i>>16&1), byte(i >> 8), byte(i)})
+}
+
+// benchAlert is an sshd brute-force alert of alerts.json as Wazuh 4.x writes
+// it (about 1.6 KB), for addr.
+func benchAlert(addr string, i int) string {
+	line := fmt.Sprintf("Nov 23 10:00:%02d node01 sshd[%d]: Failed password for invalid user admin from %s port %d ssh2", i%60, 1000+i%30000, addr, 40000+i%20000)
+	prev := strings.Repeat(line+`\n`, 6)
+	return `{"timestamp":"2026-11-23T10:00:00.123+0000","rule":{"level":10,` +
+		`"description":"sshd: brute force trying to get access to the system. Authentication failed.",` +
+		`"id":"5712","mitre":{"id":["T1110"],"tactic":["Credential Access"],"technique":["Brute Force"]},` +
+		`"frequency":8,"firedtimes":1,"mail":false,"groups":["syslog","sshd","authentication_failures"],` +
+		`"gdpr":["IV_35.7.d","IV_32.2"],"gpg13":["7.1"],"hipaa":["164.312.b"],"nist_800_53":["SI.4","AU.14","AC.7"],` +
+		`"pci_dss":["11.4","10.2.4","10.2.5"],"tsc":["CC6.1","CC6.8","CC7.2","CC7.3"]},` +
+		`"agent":{"id":"000","name":"node01"},"manager":{"name":"node01"},` +
+		fmt.Sprintf(`"id":"1732356000.%d",`, i) +
+		`"previous_output":"` + prev + `",` +
+		`"full_log":"` + line + `",` +
+		`"predecoder":{"program_name":"sshd","timestamp":"Nov 23 10:00:00","hostname":"node01"},` +
+		`"decoder":{"parent":"sshd","name":"sshd"},` +
+		`"data":{"srcip":"` + addr + `","srcport":"51234","srcuser":"admin"},"location":"/var/log/auth.log"}`
+}
+
+// realEntry is the i-th of a reboot's worth of firewall-drop entries with
+// Params as the engine builds them (extra_args, the alert, the program).
+func realEntry(i int, now time.Time) engine.Entry {
+	addr := benchAddr(i).String()
+	key := "firewall-drop-" + addr
+	return engine.Entry{
+		Key: key, Seq: uint64(i + 1), Lane: "firewall-drop|" + addr + "|",
+		Command: engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true, Line: 12},
+		Params: []byte(`{"extra_args":[],"alert":` + benchAlert(addr, i) +
+			`,"program":"active-response/bin/firewall-drop"}`),
+		Fields:   engine.Fields{User: "-", SrcIP: addr, AlertID: fmt.Sprintf("1732356000.%d", i), RuleID: "5712", Location: "sshd", Filename: "-"},
+		Created:  now.Add(-time.Duration(i%3600) * time.Second),
+		Expires:  now.Add(time.Hour - time.Duration(i%3600)*time.Second),
+		Offences: 1 + i%3,
 	}
-	for b.Loop() {
-		s, err := db.Load()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(s.Entries) != n {
-			b.Fatalf("loaded %d entries, want %d", len(s.Entries), n)
-		}
-	}
-	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "entries/s")
 }

@@ -44,7 +44,9 @@ func validate(c engine.Change) error {
 	return nil
 }
 
-// checkTimes rejects what RFC 3339 cannot write.
+// checkTimes keeps times within the years 0-9999: the range the store has
+// always accepted (schema 1 wrote RFC 3339 text). The records could hold
+// any time; Memory applies the same rule, so both fail alike.
 func checkTimes(e engine.Entry) error {
 	for _, t := range []time.Time{e.Created, e.Expires} {
 		if y := t.UTC().Year(); y < 0 || y > 9999 {

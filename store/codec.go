@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -10,115 +9,169 @@ import (
 	"github.com/threatlockdown/threatlockdown/engine"
 )
 
-// The records below are the file format. They mirror the engine types field
-// by field but carry their own JSON names, so that the engine may rename
-// fields without breaking stores already on disk.
+// Record formats: the first byte of every entry, job and position value.
+// A change to a layout below takes a new format number (and a schema
+// version, see db.go), so that an old file is refused, never misread.
+const (
+	entryFormat    = 1
+	jobFormat      = 1
+	positionFormat = 1
+)
 
-type commandRecord struct {
-	Name           string   `json:"name"`
-	Executable     string   `json:"executable"`
-	ExtraArgs      []string `json:"extra_args,omitempty"`
-	TimeoutAllowed bool     `json:"timeout_allowed,omitempty"`
-	Protocol       int      `json:"protocol"`
-	Line           int      `json:"line,omitempty"`
-}
+// An entry is
+//
+//	u8 format, u64 Seq, time Expires, time Created   (fixed: see decodeHead)
+//	varint Offences, then the body
+//
+// a job is
+//
+//	u8 format, varint Timeout, uvarint n, n x varint Repeated, then the body
+//
+// and the body, shared by both, is
+//
+//	varint Protocol, varint Line, u8 flags (1: TimeoutAllowed), uvarint n,
+//	strings Lane, Name, Executable, User, SrcIP, AlertID, RuleID, Location,
+//	Filename, then n x ExtraArgs, then bytes Params (the rest of the value).
+//
+// A position is u8 format, varint Offset, string FileID.
+const flagTimeoutAllowed = 1
 
-type fieldsRecord struct {
-	User     string `json:"user"`
-	SrcIP    string `json:"srcip"`
-	AlertID  string `json:"alert_id"`
-	RuleID   string `json:"rule_id"`
-	Location string `json:"location"`
-	Filename string `json:"filename"`
-}
-
-type entryRecord struct {
-	Seq      uint64        `json:"seq"`
-	Lane     string        `json:"lane"`
-	Command  commandRecord `json:"command"`
-	Params   []byte        `json:"params,omitempty"` // base64: exact bytes back
-	Fields   fieldsRecord  `json:"fields"`
-	Created  time.Time     `json:"created"`
-	Expires  time.Time     `json:"expires"`
-	Offences int           `json:"offences,omitempty"`
-}
-
-type jobRecord struct {
-	Lane     string          `json:"lane"`
-	Command  commandRecord   `json:"command"`
-	Params   []byte          `json:"params,omitempty"`
-	Fields   fieldsRecord    `json:"fields"`
-	Timeout  time.Duration   `json:"timeout_ns,omitempty"`
-	Repeated []time.Duration `json:"repeated_ns,omitempty"`
-}
-
-type positionRecord struct {
-	FileID string `json:"file_id"`
-	Offset int64  `json:"offset"`
-}
+// headSize is the fixed prefix of an entry: format, Seq and Expires.
+const headSize = 1 + 8 + 12
 
 func encodeEntry(e engine.Entry) ([]byte, error) {
-	return json.Marshal(entryRecord{
-		Seq: e.Seq, Lane: e.Lane, Command: commandToRecord(e.Command),
-		Params: e.Params, Fields: fieldsRecord(e.Fields),
-		Created: e.Created.UTC(), Expires: e.Expires.UTC(), Offences: e.Offences,
-	})
+	b := make([]byte, 0, 96+len(e.Key)+len(e.Lane)+len(e.Params)+fieldsLen(e.Fields))
+	b = append(b, entryFormat)
+	b = appendU64(b, e.Seq)
+	b = appendTime(b, e.Expires)
+	b = appendTime(b, e.Created)
+	b = binary.AppendVarint(b, int64(e.Offences))
+	return appendBody(b, e.Lane, e.Command, e.Fields, e.Params), nil
 }
 
-func decodeEntry(key string, v []byte) (engine.Entry, error) {
-	var r entryRecord
-	if err := json.Unmarshal(v, &r); err != nil {
+// decodeEntry decodes the entry stored under key, its Params carved from
+// params (nil: an allocation of their own).
+func decodeEntry(params *slab, key string, v []byte) (engine.Entry, error) {
+	r := reader{b: v, params: params}
+	r.version(entryFormat)
+	e := engine.Entry{Key: key, Seq: r.u64(), Expires: r.time(), Created: r.time()}
+	e.Offences = int(r.varint())
+	e.Lane, e.Command, e.Fields, e.Params = r.body()
+	if err := r.end(); err != nil {
 		return engine.Entry{}, fmt.Errorf("decode entry %q: %w", key, err)
 	}
-	return engine.Entry{
-		Key: key, Seq: r.Seq, Lane: r.Lane, Command: r.Command.command(),
-		Params: r.Params, Fields: engine.Fields(r.Fields),
-		Created: r.Created, Expires: r.Expires, Offences: r.Offences,
-	}, nil
+	return e, nil
+}
+
+// entryHead is the part of a stored entry that Apply needs.
+type entryHead struct {
+	Seq     uint64
+	Expires time.Time
+}
+
+func decodeHead(key []byte, v []byte) (entryHead, error) {
+	r := reader{b: v[:min(len(v), headSize)]}
+	r.version(entryFormat)
+	h := entryHead{Seq: r.u64(), Expires: r.time()}
+	if r.err != nil {
+		return entryHead{}, fmt.Errorf("decode entry %q: %w", key, r.err)
+	}
+	return h, nil
 }
 
 func encodeJob(j engine.Job) ([]byte, error) {
-	return json.Marshal(jobRecord{
-		Lane: j.Lane, Command: commandToRecord(j.Command), Params: j.Params,
-		Fields: fieldsRecord(j.Fields), Timeout: j.Timeout, Repeated: j.Repeated,
-	})
+	b := make([]byte, 0, 64+len(j.Lane)+len(j.Params)+fieldsLen(j.Fields))
+	b = append(b, jobFormat)
+	b = binary.AppendVarint(b, int64(j.Timeout))
+	b = binary.AppendUvarint(b, uint64(len(j.Repeated)))
+	for _, d := range j.Repeated {
+		b = binary.AppendVarint(b, int64(d))
+	}
+	return appendBody(b, j.Lane, j.Command, j.Fields, j.Params), nil
 }
 
 func decodeJob(id uint64, v []byte) (engine.Job, error) {
-	var r jobRecord
-	if err := json.Unmarshal(v, &r); err != nil {
+	r := reader{b: v}
+	r.version(jobFormat)
+	j := engine.Job{ID: id, Timeout: time.Duration(r.varint())}
+	if n := r.count(); n > 0 {
+		j.Repeated = make([]time.Duration, n)
+		for i := range j.Repeated {
+			j.Repeated[i] = time.Duration(r.varint())
+		}
+	}
+	j.Lane, j.Command, j.Fields, j.Params = r.body()
+	if err := r.end(); err != nil {
 		return engine.Job{}, fmt.Errorf("decode job %d: %w", id, err)
 	}
-	return engine.Job{
-		ID: id, Lane: r.Lane, Command: r.Command.command(), Params: r.Params,
-		Fields: engine.Fields(r.Fields), Timeout: r.Timeout, Repeated: r.Repeated,
-	}, nil
+	return j, nil
 }
 
 func encodePosition(p engine.Position) ([]byte, error) {
-	return json.Marshal(positionRecord{FileID: p.FileID, Offset: p.Offset})
+	b := append(make([]byte, 0, 16+len(p.FileID)), positionFormat)
+	b = binary.AppendVarint(b, p.Offset)
+	return appendString(b, p.FileID), nil
 }
 
 func decodePosition(source string, v []byte) (engine.Position, error) {
-	var r positionRecord
-	if err := json.Unmarshal(v, &r); err != nil {
+	r := reader{b: v}
+	r.version(positionFormat)
+	p := engine.Position{Source: source, Offset: r.varint(), FileID: string(r.bytes())}
+	if err := r.end(); err != nil {
 		return engine.Position{}, fmt.Errorf("decode position %q: %w", source, err)
 	}
-	return engine.Position{Source: source, FileID: r.FileID, Offset: r.Offset}, nil
+	return p, nil
 }
 
-func commandToRecord(c engine.Command) commandRecord {
-	return commandRecord{
-		Name: c.Name, Executable: c.Executable, ExtraArgs: c.ExtraArgs,
-		TimeoutAllowed: c.TimeoutAllowed, Protocol: int(c.Protocol), Line: c.Line,
-	}
+// fixedStrings is how many strings every body holds before its ExtraArgs.
+const fixedStrings = 9
+
+func fieldsLen(f engine.Fields) int {
+	return len(f.User) + len(f.SrcIP) + len(f.AlertID) + len(f.RuleID) + len(f.Location) + len(f.Filename)
 }
 
-func (r commandRecord) command() engine.Command {
-	return engine.Command{
-		Name: r.Name, Executable: r.Executable, ExtraArgs: r.ExtraArgs,
-		TimeoutAllowed: r.TimeoutAllowed, Protocol: engine.Protocol(r.Protocol), Line: r.Line,
+// appendBody appends what entries and jobs share (the layout above).
+func appendBody(b []byte, lane string, c engine.Command, f engine.Fields, params []byte) []byte {
+	b = binary.AppendVarint(b, int64(c.Protocol))
+	b = binary.AppendVarint(b, int64(c.Line))
+	var flags byte
+	if c.TimeoutAllowed {
+		flags |= flagTimeoutAllowed
 	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(c.ExtraArgs)))
+	for _, s := range [fixedStrings]string{lane, c.Name, c.Executable, f.User, f.SrcIP, f.AlertID, f.RuleID, f.Location, f.Filename} {
+		b = appendString(b, s)
+	}
+	for _, s := range c.ExtraArgs {
+		b = appendString(b, s)
+	}
+	return appendBytes(b, params)
+}
+
+// body reads what appendBody wrote. Its strings share one allocation, and
+// Params has one of its own.
+func (r *reader) body() (lane string, c engine.Command, f engine.Fields, params []byte) {
+	c.Protocol = engine.Protocol(r.varint())
+	c.Line = int(r.varint())
+	c.TimeoutAllowed = r.u8()&flagTimeoutAllowed != 0
+	var buf [fixedStrings + 4]string
+	s := buf[:fixedStrings]
+	if n := r.count(); fixedStrings+n <= len(buf) {
+		s = buf[:fixedStrings+n]
+	} else {
+		s = make([]string, fixedStrings+n)
+	}
+	r.strings(s)
+	if r.err != nil {
+		return "", engine.Command{}, engine.Fields{}, nil
+	}
+	lane, c.Name, c.Executable = s[0], s[1], s[2]
+	f = engine.Fields{User: s[3], SrcIP: s[4], AlertID: s[5], RuleID: s[6], Location: s[7], Filename: s[8]}
+	if extra := s[fixedStrings:]; len(extra) > 0 {
+		c.ExtraArgs = append([]string(nil), extra...)
+	}
+	return lane, c, f, r.copyBytes()
 }
 
 // expiryNanos is the sort position of an expiry time: unix nanoseconds,

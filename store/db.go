@@ -15,7 +15,7 @@ import (
 )
 
 // schemaVersion is the layout of the buckets below. Open refuses any other.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Buckets and meta keys; see the package doc.
 var (
@@ -76,7 +76,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout})
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout, MmapFlags: mmapFlags})
 	if err != nil {
 		return nil, openError(path, o.lockTimeout, err)
 	}

@@ -104,14 +104,8 @@ func TestOpen_NotStore(t *testing.T) {
 			_, err := tx.CreateBucket([]byte("widgets"))
 			return err
 		}), ErrNotStore},
-		{"newer schema", boltFile(func(tx *bolt.Tx) error {
-			for _, name := range allBuckets {
-				if _, err := tx.CreateBucket(name); err != nil {
-					return err
-				}
-			}
-			return tx.Bucket(bucketMeta).Put(keySchema, itob(schemaVersion+1))
-		}), ErrSchema},
+		{"schema 1 (JSON records)", schemaFile(1), ErrSchema},
+		{"newer schema", schemaFile(schemaVersion + 1), ErrSchema},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,6 +152,18 @@ func corruptStore(garbage []byte) func(t *testing.T, path string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// schemaFile writes a store's buckets with schema version n.
+func schemaFile(n uint64) func(t *testing.T, path string) {
+	return boltFile(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, itob(n))
+	})
 }
 
 func boltFile(fn func(*bolt.Tx) error) func(t *testing.T, path string) {

@@ -2,7 +2,10 @@ package store
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -34,34 +37,87 @@ func (db *DB) Load() (*engine.State, error) {
 	return s, nil
 }
 
-// loadEntries walks the expiry index and checks it against the entries: a
-// mismatch would mean a lost revert, so it is an error, not a guess.
+// stored is one entry as it lies in the file, valid only inside the
+// transaction.
+type stored struct{ k, v []byte }
+
+// rank is an entry's place in expiry order: expiryNanos of its Expires,
+// then its index in key order (the order of the entries bucket).
+type rank struct {
+	nanos uint64
+	i     uint32
+}
+
+// loadEntries walks the entries bucket once, in key order, reading only each
+// entry's fixed head; sorts by expiry in memory (ties by key, as the index
+// orders them); checks the expiry index against that order; and only then
+// decodes the entries, each straight into its place, their Params carved in
+// that order from shared chunks (see slab). One sequential walk and a sort
+// instead of an index lookup per entry. The index must name exactly the
+// stored entries: a mismatch would mean a lost revert, so it is an error,
+// not a guess.
 func loadEntries(b *buckets, s *engine.State) error {
-	n := b.entries.Stats().KeyN
-	if n > 0 {
-		s.Entries = make([]engine.Entry, 0, n) // Entry is large: growing would copy much
+	all, order, size, err := scanEntries(b)
+	if err != nil {
+		return err
 	}
-	c := b.expiry.Cursor()
+	if err := checkIndex(b.expiry, all, order); err != nil {
+		return err
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	s.Entries = make([]engine.Entry, len(all))
+	params := slab{left: size}
+	for i, o := range order {
+		st := all[o.i]
+		if s.Entries[i], err = decodeEntry(&params, string(st.k), st.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanEntries returns the stored entries in key order, their expiry order,
+// and the size of all their values.
+func scanEntries(b *buckets) (all []stored, order []rank, size int, err error) {
+	n := b.expiry.Stats().KeyN // the index is small: cheap to count
+	all, order = make([]stored, 0, n), make([]rank, 0, n)
+	c := b.entries.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		h, err := decodeHead(k, v)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		order = append(order, rank{nanos: expiryNanos(h.Expires), i: uint32(len(all))})
+		all = append(all, stored{k: k, v: v})
+		size += len(v)
+	}
+	slices.SortFunc(order, func(a, b rank) int {
+		return cmp.Or(cmp.Compare(a.nanos, b.nanos), cmp.Compare(a.i, b.i))
+	})
+	return all, order, size, nil
+}
+
+// checkIndex walks the expiry index alongside all in the given order.
+func checkIndex(expiry *bolt.Bucket, all []stored, order []rank) error {
+	c := expiry.Cursor()
+	i := 0
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if len(k) <= 8 {
 			return fmt.Errorf("bad expiry index key %x", k)
 		}
-		key := string(k[8:])
-		v := b.entries.Get(k[8:])
-		if v == nil {
-			return fmt.Errorf("expiry index names missing entry %q", key)
+		if i == len(order) {
+			return fmt.Errorf("expiry index names missing entry %q", k[8:])
 		}
-		e, err := decodeEntry(key, v)
-		if err != nil {
-			return err
+		o := order[i]
+		if binary.BigEndian.Uint64(k) != o.nanos || !bytes.Equal(k[8:], all[o.i].k) {
+			return fmt.Errorf("expiry index key %x%q does not match entry %q", k[:8], k[8:], all[o.i].k)
 		}
-		if !bytes.Equal(k, expiryKey(e.Expires, key)) {
-			return fmt.Errorf("expiry index key %x does not match entry %q", k[:8], key)
-		}
-		s.Entries = append(s.Entries, e)
+		i++
 	}
-	if n != len(s.Entries) {
-		return fmt.Errorf("%d entries but %d in the expiry index", n, len(s.Entries))
+	if i != len(order) {
+		return fmt.Errorf("%d entries but %d in the expiry index", len(order), i)
 	}
 	return nil
 }

@@ -1,0 +1,153 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform"
+	"github.com/threatlockdown/threatlockdown/store"
+)
+
+// TestRebootChild is BenchmarkReboot100k's measured part, in a process of
+// its own inside the benchmark's network namespace; on its own it skips.
+// It starts the daemon's pieces on the install root named by rebootEnv with
+// a new boot id, times them, and writes the times to rebootResult there.
+func TestRebootChild(t *testing.T) {
+	root := os.Getenv(rebootEnv)
+	if root == "" {
+		t.Skip("helper process of BenchmarkReboot100k")
+	}
+	times, err := rebootOnce(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(times)
+	if err := os.WriteFile(filepath.Join(root, rebootResult), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", times)
+}
+
+// rebootOnce is the daemon's start after a reboot, as daemon.go wires it,
+// up to the engine's "state loaded".
+func rebootOnce(root string) (rebootTimes, error) {
+	start := time.Now()
+	db, err := store.Open(rebootDBPath(root))
+	if err != nil {
+		return rebootTimes{}, err
+	}
+	defer db.Close()
+	opened := time.Now()
+	arlog, err := platform.OpenARLog(platform.ARLogPath(root))
+	if err != nil {
+		return rebootTimes{}, err
+	}
+	defer arlog.Close()
+	h := &loadedHandler{loaded: make(chan struct{})}
+	log := slog.New(h)
+	scripts := &platform.ScriptRunner{Root: root, Log: arlog, Logger: log}
+	runner := &timedRunner{commandRunner: newCommandRunner(root, scripts, arlog, log, func() error { return nil })}
+	defer runner.Close()
+	st := &timedStore{Store: db}
+	e, err := engine.New(engine.Options{Store: st, Runner: runner, Logger: log, Node: "node01",
+		BootID: fmt.Sprintf("boot-%d", time.Now().UnixNano())})
+	if err != nil {
+		return rebootTimes{}, err
+	}
+	created := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	<-h.loaded
+	reconciled := time.Now()
+	cancel()
+	if err := <-done; err != nil {
+		return rebootTimes{}, err
+	}
+	if err := h.failure(); err != nil {
+		return rebootTimes{}, err
+	}
+	return rebootTimes{
+		Open: opened.Sub(start).Seconds(), Load: st.load.Seconds(), New: created.Sub(opened).Seconds(),
+		Reassert: runner.took.Seconds(), Reconcile: reconciled.Sub(created).Seconds(),
+		Total: reconciled.Sub(start).Seconds(),
+	}, nil
+}
+
+// timedRunner times the batch re-assert and checks that it left nothing
+// to run one by one.
+type timedRunner struct {
+	*commandRunner
+	took time.Duration
+}
+
+func (r *timedRunner) Reassert(ctx context.Context, entries []engine.Entry) ([]engine.Entry, error) {
+	start := time.Now()
+	rest, err := r.commandRunner.Reassert(ctx, entries)
+	r.took = time.Since(start)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("%d of %d entries not re-asserted in the batch", len(rest), len(entries))
+	}
+	return rest, err
+}
+
+// timedStore times Load.
+type timedStore struct {
+	engine.Store
+	load time.Duration
+}
+
+func (s *timedStore) Load() (*engine.State, error) {
+	start := time.Now()
+	st, err := s.Store.Load()
+	s.load = time.Since(start)
+	return st, err
+}
+
+// loadedHandler is a slog.Handler that signals the engine's "state loaded"
+// and keeps warnings and errors (a failed re-assert is logged, not returned).
+type loadedHandler struct {
+	loaded chan struct{}
+	once   sync.Once
+	mu     sync.Mutex
+	bad    []string
+}
+
+func (h *loadedHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *loadedHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *loadedHandler) WithGroup(string) slog.Handler            { return h }
+
+func (h *loadedHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "state loaded" {
+		h.once.Do(func() { close(h.loaded) })
+	}
+	if r.Level >= slog.LevelWarn {
+		var b strings.Builder
+		b.WriteString(r.Message)
+		r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
+		h.mu.Lock()
+		h.bad = append(h.bad, b.String())
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+func (h *loadedHandler) failure() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.bad) > 0 {
+		return fmt.Errorf("logged: %s", strings.Join(h.bad, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"bytes"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+)
+
+// BenchmarkLoad_100k times Load of 100,000 entries, schema 1 (JSON, kept
+// in schema1_bench_test.go) against the current schema, on the same entries
+// in the same run: "tiny" Params of 80 bytes, and "real" ones of about
+// 1.8 KB as the engine builds them for an sshd alert.
+//
+//	go test -run '^$' -bench Load_100k -benchtime 5x -count 3 ./store/
+//
+// Each is timed three ways. "warm": Loads back to back on an open store,
+// each reusing the heap the previous one freed. "fresh-heap": all free
+// memory goes back to the OS before each Load, so that it pays for the page
+// faults of new memory as a daemon just started does. "reboot" (Linux):
+// fresh heap, and the file dropped from the page cache and opened again, as
+// after a reboot; it times Open, Load and Close.
+func BenchmarkLoad_100k(b *testing.B) {
+	now := time.Now()
+	for _, size := range []struct {
+		name string
+		make func(int) engine.Entry
+	}{{"tiny", benchEntry}, {"real", func(i int) engine.Entry { return realEntry(i, now) }}} {
+		entries := make([]engine.Entry, 100_000)
+		for i := range entries {
+			entries[i] = size.make(i)
+		}
+		for _, mode := range []string{"warm", "fresh-heap", "reboot"} {
+			for _, sc := range []loadSchema{schema1, schema2} {
+				b.Run(size.name+"/"+mode+"/"+sc.name, func(b *testing.B) { benchLoad(b, sc, mode, entries) })
+			}
+		}
+	}
+}
+
+// loadSchema is one file format under BenchmarkLoad_100k.
+type loadSchema struct {
+	name  string
+	write func(b *testing.B, path string, entries []engine.Entry)
+	// open opens the file at path for Load; close closes it.
+	open func(b *testing.B, path string) (load func() ([]engine.Entry, error), close func())
+}
+
+var schema2 = loadSchema{
+	name: "schema2-binary",
+	write: func(b *testing.B, path string, entries []engine.Entry) {
+		db := mustOpen(b, path)
+		for i := 0; i < len(entries); i += 5_000 {
+			if err := db.Apply(engine.Change{Put: entries[i:min(i+5_000, len(entries))]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		checkDB(b, db)
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+	},
+	open: func(b *testing.B, path string) (func() ([]engine.Entry, error), func()) {
+		db, err := Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		load := func() ([]engine.Entry, error) {
+			s, err := db.Load()
+			if err != nil {
+				return nil, err
+			}
+			return s.Entries, nil
+		}
+		return load, func() { db.Close() }
+	},
+}
+
+func benchLoad(b *testing.B, sc loadSchema, mode string, want []engine.Entry) {
+	path := filepath.Join(b.TempDir(), "state.db")
+	sc.write(b, path, want)
+	var got []engine.Entry
+	load, closeDB := sc.open(b, path)
+	defer func() { closeDB() }()
+	for b.Loop() {
+		if mode != "warm" {
+			b.StopTimer()
+			got = nil
+			if mode == "reboot" {
+				closeDB()
+				evictFile(b, path)
+			}
+			debug.FreeOSMemory()
+			b.StartTimer()
+		}
+		if mode == "reboot" {
+			load, closeDB = sc.open(b, path)
+		}
+		var err error
+		if got, err = load(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportLoad(b, want, got)
+}
+
+// reportLoad checks the last Load against what was written (same set, in
+// expiry order) and reports throughput.
+func reportLoad(b *testing.B, want, got []engine.Entry) {
+	b.StopTimer()
+	if len(got) != len(want) {
+		b.Fatalf("loaded %d entries, want %d", len(got), len(want))
+	}
+	byKey := make(map[string]engine.Entry, len(want))
+	for _, e := range want {
+		byKey[e.Key] = memoryEntry(e)
+	}
+	for i, e := range got {
+		if i > 0 && expiryNanos(e.Expires) < expiryNanos(got[i-1].Expires) {
+			b.Fatalf("entry %d (%s) out of expiry order", i, e.Key)
+		}
+		if w := byKey[e.Key]; !sameEntry(w, e) {
+			b.Fatalf("entry %s differs (-want +got):\n%s", e.Key, cmp.Diff(w, e))
+		}
+	}
+	b.ReportMetric(float64(b.N*len(want))/b.Elapsed().Seconds(), "entries/s")
+}
+
+// sameEntry is cmp.Equal for entries, fast enough for 100,000 of them.
+func sameEntry(a, b engine.Entry) bool {
+	ca, cb := a.Command, b.Command
+	return a.Key == b.Key && a.Seq == b.Seq && a.Lane == b.Lane && a.Fields == b.Fields &&
+		a.Offences == b.Offences && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) &&
+		bytes.Equal(a.Params, b.Params) && slices.Equal(ca.ExtraArgs, cb.ExtraArgs) &&
+		ca.Name == cb.Name && ca.Executable == cb.Executable && ca.TimeoutAllowed == cb.TimeoutAllowed &&
+		ca.Protocol == cb.Protocol && ca.Line == cb.Line
+}

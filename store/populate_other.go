@@ -1,0 +1,9 @@
+//go:build !linux
+
+package store
+
+// mmapFlags and prefault are Linux only (see populate_linux.go); elsewhere
+// pages fault in as they are first used.
+const mmapFlags = 0
+
+func prefault([]byte) {}
