@@ -53,9 +53,16 @@ func (r *commandRunner) Run(ctx context.Context, inv engine.Invocation, check en
 // Reassert re-applies the built-ins' blocks in batches (one netlink
 // transaction per thousand nftables elements) and returns the rest.
 func (r *commandRunner) Reassert(ctx context.Context, entries []engine.Entry) ([]engine.Entry, error) {
-	var mine, rest []engine.Entry
+	mine := make([]engine.Entry, 0, len(entries))
+	var rest []engine.Entry
+	builtin := make(map[string]bool) // one look at active-response/bin per executable
 	for _, e := range entries {
-		if r.builtin(e.Command.Executable) {
+		b, seen := builtin[e.Command.Executable]
+		if !seen {
+			b = r.builtin(e.Command.Executable)
+			builtin[e.Command.Executable] = b
+		}
+		if b {
 			mine = append(mine, e)
 		} else {
 			rest = append(rest, e)

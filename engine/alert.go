@@ -21,6 +21,8 @@ type Alert struct {
 
 	hasAgent bool
 	groups   []byte
+	srcIP    []byte // data.srcip
+	winIP    []byte // data.win.eventdata.ipAddress
 }
 
 // complianceGroups are the arrays alerts.json moves out of rule.groups; their
@@ -35,8 +37,7 @@ var complianceGroups = map[string]string{
 }
 
 func (a *Alert) reset() {
-	g := a.groups[:0]
-	*a = Alert{groups: g}
+	*a = Alert{groups: a.groups[:0]}
 }
 
 // Decode reads the fields of the alert in data, one alerts.json line. It
@@ -51,6 +52,10 @@ func (a *Alert) Decode(data []byte) error {
 		return syntaxErr(data, i, "trailing data after the alert")
 	}
 	a.Groups = a.groups
+	a.SrcIP = a.srcIP
+	if len(a.winIP) > 0 && string(a.winIP) != "-" { // Windows logons without an address say "-"
+		a.SrcIP = a.winIP
+	}
 	return nil
 }
 
@@ -111,10 +116,7 @@ func (a *Alert) rule(key []byte, at int, data []byte) (int, error) {
 func (a *Alert) dataField(key []byte, at int, data []byte) (int, error) {
 	switch string(key) {
 	case "srcip":
-		if a.SrcIP != nil {
-			return skipValue(data, at) // the Windows event address came first and wins
-		}
-		return scalar(data, at, &a.SrcIP)
+		return scalar(data, at, &a.srcIP)
 	case "dstuser":
 		return scalar(data, at, &a.DstUser)
 	case "win":
@@ -124,7 +126,7 @@ func (a *Alert) dataField(key []byte, at int, data []byte) (int, error) {
 			}
 			return member(data, i, func(k []byte, i int) (int, error) {
 				if string(k) == "ipAddress" {
-					return scalar(data, i, &a.SrcIP)
+					return scalar(data, i, &a.winIP)
 				}
 				return skipValue(data, i)
 			})

@@ -94,7 +94,7 @@ func TestAlert_DecodeMatchesEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		srcip := r.Data.SrcIP
-		if r.Data.Win.EventData.IPAddress != "" {
+		if ip := r.Data.Win.EventData.IPAddress; ip != "" && ip != "-" {
 			srcip = r.Data.Win.EventData.IPAddress
 		}
 		level, _ := r.Rule.Level.Int64()
@@ -142,6 +142,7 @@ func TestAlert_DecodeFields(t *testing.T) {
 		{"numeric rule id", `{"rule":{"level":5,"id":5715},"data":{"srcip":"3.3.3.3"}}`, "3.3.3.3", "", false, 5, "5715", ""},
 		{"windows address first", `{"rule":{"level":5},"data":{"srcip":"1.1.1.1","win":{"eventdata":{"ipAddress":"2.2.2.2"}}}}`, "2.2.2.2", "", false, 5, "", ""},
 		{"windows address before srcip", `{"data":{"win":{"eventdata":{"ipAddress":"2.2.2.2"}},"srcip":"1.1.1.1"},"rule":{"level":5}}`, "2.2.2.2", "", false, 5, "", ""},
+		{"windows logon without address", `{"data":{"win":{"eventdata":{"ipAddress":"-"}},"srcip":"1.1.1.1"},"rule":{"level":5}}`, "1.1.1.1", "", false, 5, "", ""},
 		{"escaped user", `{"rule":{"level":1},"data":{"dstuser":"b\u006fb"},"agent":{"id":"007"}}`, "", "007", true, 1, "", "bob"},
 		{"null srcip", `{"rule":{"level":1},"data":{"srcip":null}}`, "", "", false, 1, "", ""},
 		{"whitespace", " { \"rule\" : { \"level\" : 12 } , \"agent\" : { } } ", "", "", true, 12, "", ""},

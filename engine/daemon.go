@@ -212,7 +212,7 @@ func (e *Engine) reconcile(ctx context.Context) error {
 // in batches where the runner can, one run each otherwise.
 func (e *Engine) reassert(ctx context.Context, entries []Entry) {
 	now := e.now()
-	var active []Entry
+	active := make([]Entry, 0, len(entries))
 	for _, en := range entries {
 		if en.Expires.After(now) {
 			active = append(active, en)

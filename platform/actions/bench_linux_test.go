@@ -151,7 +151,7 @@ func nftEach(addrs []netip.Addr, op, opts string) error {
 
 // BenchmarkReassert100k re-applies 100,000 blocks into an empty set, as
 // after a reboot: straight through the batch API, and through
-// Runner.Reassert from the engine's stored entries (JSON included).
+// Runner.Reassert from the engine's stored entries.
 func BenchmarkReassert100k(b *testing.B) {
 	const count = 100_000
 	ctx := context.Background()
@@ -173,7 +173,8 @@ func BenchmarkReassert100k(b *testing.B) {
 		entries := make([]engine.Entry, count)
 		for i, a := range addrs {
 			params := `{"extra_args":[],"alert":{"rule":{"level":10},"data":{"srcip":"` + a.String() + `"}},"program":"active-response/bin/firewall-drop"}`
-			entries[i] = engine.Entry{Command: engine.Command{Executable: "firewall-drop"}, Params: []byte(params), Expires: expires}
+			entries[i] = engine.Entry{Command: engine.Command{Executable: "firewall-drop"}, Params: []byte(params),
+				Fields: engine.Fields{SrcIP: a.String(), User: "-"}, Expires: expires}
 		}
 		benchReboots(b, n, f, func() error { _, err := r.Reassert(ctx, entries); return err })
 	})

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/threatlockdown/threatlockdown/engine"
 )
 
 // KeyKind is what a built-in keys on: the part of the alert it acts upon.
@@ -172,4 +174,31 @@ func ValidUser(s string) error {
 		return fmt.Errorf("%w: user %q", ErrRefused, s)
 	}
 	return nil
+}
+
+// fieldsTarget is the target of a stored entry, read from the alert values
+// the engine kept for it ("-" when missing) instead of decoding its alert
+// again: the same address (the Windows event's first) or user, validated the
+// same way.
+func fieldsTarget(kind KeyKind, f engine.Fields) (Target, []string, error) {
+	switch kind {
+	case KeyNone:
+		return Target{}, nil, nil
+	case KeyUser:
+		if f.User == "" || f.User == "-" {
+			return Target{}, nil, errNoDstUser
+		}
+		if err := ValidUser(f.User); err != nil {
+			return Target{}, nil, err
+		}
+		return Target{User: f.User}, []string{f.User}, nil
+	}
+	if f.SrcIP == "" || f.SrcIP == "-" {
+		return Target{}, nil, errNoSrcIP
+	}
+	a, err := ParseAddr(f.SrcIP)
+	if err != nil {
+		return Target{}, nil, err
+	}
+	return Target{Addr: a}, []string{a.String()}, nil
 }

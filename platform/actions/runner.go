@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,31 +82,34 @@ func (r *Runner) Reassert(ctx context.Context, entries []engine.Entry) (rest []e
 		blocks []Block
 	}
 	groups := make(map[string]*group)
+	builtin := make(map[string]bool)
 	var errs []error
 	for _, e := range entries {
 		name := baseName(e.Command.Executable)
-		if !r.Has(name) {
+		has, seen := builtin[name]
+		if !seen {
+			has = r.Has(name)
+			builtin[name] = has
+		}
+		if !has {
 			rest = append(rest, e)
 			continue
 		}
-		var p struct {
-			ExtraArgs []string    `json:"extra_args"`
-			Alert     alertFields `json:"alert"`
-		}
-		if err := json.Unmarshal(e.Params, &p); err != nil {
-			errs = append(errs, fmt.Errorf("reassert %s: %w", e.Key, err))
-			continue
-		}
-		t, keys, err := p.Alert.target(KindOf(name))
+		t, keys, err := fieldsTarget(KindOf(name), e.Fields)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reassert %s: %w", e.Key, err))
 		}
 		if keys == nil { // bad target, or a stateless built-in
 			continue
 		}
-		k := actionKey(name, p.ExtraArgs)
+		extra, err := extraArgs(e.Params)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reassert %s: %w", e.Key, err))
+			continue
+		}
+		k := actionKey(name, extra)
 		if groups[k] == nil {
-			groups[k] = &group{name: name, extra: p.ExtraArgs}
+			groups[k] = &group{name: name, extra: extra, blocks: make([]Block, 0, len(entries))}
 		}
 		groups[k].blocks = append(groups[k].blocks, Block{Target: t, Expires: e.Expires})
 	}
@@ -113,6 +117,22 @@ func (r *Runner) Reassert(ctx context.Context, entries []engine.Entry) (rest []e
 		errs = append(errs, r.addMany(ctx, g.name, g.extra, g.blocks))
 	}
 	return rest, errors.Join(errs...)
+}
+
+// noExtraArgs is how the engine's parameters begin when the command has no
+// extra_args: the common case, recognised without decoding the alert.
+var noExtraArgs = []byte(`{"extra_args":[]`)
+
+// extraArgs returns the extra_args of a stored entry's parameters.
+func extraArgs(params []byte) ([]string, error) {
+	if bytes.HasPrefix(params, noExtraArgs) {
+		return nil, nil
+	}
+	var p struct {
+		ExtraArgs []string `json:"extra_args"`
+	}
+	err := json.Unmarshal(params, &p)
+	return p.ExtraArgs, err
 }
 
 // addMany adds blocks with the action named name, in one batch if it can.

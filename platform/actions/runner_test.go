@@ -170,7 +170,8 @@ func TestRunner_Reassert(t *testing.T) {
 	exp := time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC)
 	entry := func(exe, ip string) engine.Entry {
 		params := `{"extra_args":[],"alert":{"data":{"srcip":"` + ip + `"}},"program":"active-response/bin/` + exe + `"}`
-		return engine.Entry{Key: exe + "-" + ip, Command: engine.Command{Executable: exe}, Params: []byte(params), Expires: exp}
+		return engine.Entry{Key: exe + "-" + ip, Command: engine.Command{Executable: exe}, Params: []byte(params),
+			Fields: engine.Fields{SrcIP: ip, User: "-"}, Expires: exp}
 	}
 	entries := []engine.Entry{
 		entry("firewall-drop", "203.0.113.1"),
@@ -198,5 +199,25 @@ func TestAnswerLine_KeepsAlert(t *testing.T) {
 	msg := execdMessage(engine.OpAdd, "firewall-drop", `{"full_log":"a <b> & c","data":{"srcip":"203.0.113.7"}}`)
 	if got, want := string(answerLine(msg, engine.Abort)), withCommand(msg, "abort"); got != want {
 		t.Errorf("answer\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestExtraArgs(t *testing.T) {
+	tests := []struct {
+		params string
+		want   []string
+	}{
+		{`{"extra_args":[],"alert":{"data":{"srcip":"203.0.113.1"}}}`, nil},
+		{`{"extra_args":["backend=iptables"],"alert":{}}`, []string{"backend=iptables"}},
+		{`{"alert":{},"extra_args":["-a"]}`, []string{"-a"}},
+	}
+	for _, tt := range tests {
+		got, err := extraArgs([]byte(tt.params))
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("extraArgs(%s) = %q, %v; want %q", tt.params, got, err, tt.want)
+		}
+	}
+	if _, err := extraArgs([]byte(`{"extra_args":`)); err == nil {
+		t.Error("broken parameters accepted")
 	}
 }
