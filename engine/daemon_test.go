@@ -330,3 +330,29 @@ func TestEngine_LegacyProtocolKeyedByEngine(t *testing.T) {
 		h.want("add firewall-drop 203.0.113.70  1", "delete firewall-drop 203.0.113.70  1")
 	})
 }
+
+func TestEngine_NothingRunsBeforeTheJobIsDurable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(time.Minute), "b")
+		defer h.stop()
+		st.mu.Lock()
+		st.fail = fmt.Errorf("disk full")
+		st.mu.Unlock()
+		h.alert("203.0.113.80", "1")
+		time.Sleep(3 * time.Second)
+		h.want() // the job could not be written: its command must not run
+		st.mu.Lock()
+		st.fail = nil
+		st.mu.Unlock()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		h.want("add firewall-drop 203.0.113.80 continue 1")
+		st.mu.Lock()
+		stored := st.st.Positions["alerts.json"]
+		st.mu.Unlock()
+		if stored.Offset == 0 || stored != h.e.Position("alerts.json") {
+			t.Errorf("position stored %+v, engine says %+v", stored, h.e.Position("alerts.json"))
+		}
+	})
+}

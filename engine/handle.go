@@ -151,10 +151,10 @@ func (e *Engine) commitLoop(ctx context.Context) {
 			first = &it
 		case <-tick.C:
 		case <-ctx.Done():
-			e.commit(nil, written)
+			e.commit(ctx, nil, written) // one last try: ctx is done
 			return
 		}
-		e.commit(first, written)
+		e.commit(ctx, first, written)
 	}
 }
 
@@ -162,7 +162,7 @@ func (e *Engine) commitLoop(ctx context.Context) {
 // the queue: every record handled before a snapshotted position is then
 // either already committed or in the drained group, so a position never
 // gets ahead of a job still waiting.
-func (e *Engine) commit(first *commitItem, written map[string]uint64) {
+func (e *Engine) commit(ctx context.Context, first *commitItem, written map[string]uint64) {
 	e.mu.Lock()
 	marks := make(map[string]posMark, len(e.positions))
 	for src, p := range e.positions {
@@ -202,9 +202,22 @@ func (e *Engine) commit(first *commitItem, written map[string]uint64) {
 		return
 	}
 	for err := e.store.Apply(c); err != nil; err = e.store.Apply(c) {
-		e.log.Error("store write failed; retrying", "err", err)
-		time.Sleep(time.Second)
+		select {
+		case <-ctx.Done():
+			// Nothing ran and no position moved: the records are read again at next start.
+			e.log.Error("store write failed; stopping without it", "err", err, "records", len(items))
+			return
+		case <-time.After(time.Second):
+			e.log.Error("store write failed; retrying", "err", err)
+		}
 	}
+	e.mu.Lock()
+	for src, m := range marks {
+		if m.order > e.positions[src].order {
+			e.positions[src] = m
+		}
+	}
+	e.mu.Unlock()
 	for _, it := range items {
 		for _, j := range it.jobs {
 			e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
