@@ -356,3 +356,48 @@ func TestEngine_NothingRunsBeforeTheJobIsDurable(t *testing.T) {
 		}
 	})
 }
+
+func TestEngine_LegacyNotStartedLeavesNoEntry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig(time.Minute)
+		cfg.Commands[0].Protocol = ProtocolLegacy
+		h := startEngine(t, newMemStore(), &fakeRunner{notFound: true}, cfg, "b")
+		defer h.stop()
+		h.alert("203.0.113.90", "1")
+		if e := h.store.entries(); len(e) != 0 {
+			t.Fatalf("entry kept for a script that never ran: %+v", e)
+		}
+		h.runner.set(func(f *fakeRunner) { f.notFound = false })
+		h.alert("203.0.113.90", "2") // not active: runs
+		h.want("add firewall-drop 203.0.113.90  2")
+	})
+}
+
+func TestEngine_AddQueuedBeforeDeleteKeepsTheBlock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(10*time.Second), "b")
+		defer h.stop()
+		h.alert("203.0.113.91", "1")
+		// The re-trigger's add is slow to run: while it waits in the lane, the
+		// entry expires and its delete queues behind it.
+		gate := make(chan struct{})
+		h.runner.set(func(f *fakeRunner) {
+			f.hook = func(inv Invocation) {
+				if inv.Op == OpAdd {
+					<-gate
+				}
+			}
+		})
+		time.Sleep(9 * time.Second)
+		h.alert("203.0.113.91", "2")
+		time.Sleep(2 * time.Second) // past the first expiry
+		close(gate)
+		synctest.Wait()
+		// abort restarted the timer: the stale delete must not run.
+		h.want("add firewall-drop 203.0.113.91 continue 1", "add firewall-drop 203.0.113.91 abort 2")
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		h.want("add firewall-drop 203.0.113.91 continue 1", "add firewall-drop 203.0.113.91 abort 2",
+			"delete firewall-drop 203.0.113.91  1")
+	})
+}

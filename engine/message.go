@@ -84,8 +84,13 @@ func fields(a *Alert) Fields {
 	}
 }
 
-// laneOf is the dispatch lane of a command run for an alert: runs of one
-// executable for one address or user are kept in order.
+// laneOf is the dispatch lane of a command run for an alert: the table key
+// a stock script would choose (executable and address, else user), so that
+// the add and the delete of one key always run in order.
 func laneOf(c *Command, a *Alert) string {
-	return TableKey(c.Executable, nil) + "|" + string(a.SrcIP) + "|" + string(a.DstUser)
+	key := a.SrcIP
+	if len(key) == 0 {
+		key = a.DstUser
+	}
+	return TableKey(c.Executable, nil) + "|" + string(key)
 }

@@ -28,18 +28,23 @@ func (e *Engine) runAdd(ctx context.Context, job Job) {
 		settled = err == nil
 		return d, err
 	}
+	var legacy EntryRef
 	if job.Command.Protocol == ProtocolLegacy {
 		// A legacy script cannot ask: the engine keys it on the address (or
 		// user) itself, as wazuh-execd did before 4.2, and skips a repeat.
-		d, err := check(legacyKeys(job.Fields))
+		d, ref, err := e.record(job, legacyKeys(job.Fields))
 		if err != nil || d.Verdict == Abort {
 			e.logRun(inv, err)
 			return
 		}
-		check = nil
+		settled, legacy, check = true, ref, nil
 	}
 	err := e.runner.Run(ctx, inv, check)
 	e.logRun(inv, err)
+	if legacy.Key != "" && errors.Is(err, ErrNotStarted) {
+		e.forget(legacy) // recorded for a block that never happened
+		return
+	}
 	if ctx.Err() != nil && !settled {
 		return // stopped mid-run: the job stays pending and runs again at start
 	}
@@ -65,10 +70,17 @@ func legacyKeys(f Fields) []string {
 // restart its timer with the escalated timeout), continue otherwise, with the
 // revert entry durable before the answer.
 func (e *Engine) decide(job Job, keys []string) (Decision, error) {
+	d, _, err := e.record(job, keys)
+	return d, err
+}
+
+// record is decide, also naming the entry generation it wrote (none for a
+// stateless job).
+func (e *Engine) record(job Job, keys []string) (Decision, EntryRef, error) {
 	key := TableKey(job.Command.Executable, keys)
 	if job.Timeout <= 0 {
 		err := e.store.Apply(Change{DoneJobs: []uint64{job.ID}})
-		return Decision{Verdict: Continue}, err
+		return Decision{Verdict: Continue}, EntryRef{}, err
 	}
 	now := e.now()
 	e.mu.Lock()
@@ -99,11 +111,13 @@ func (e *Engine) decide(job Job, keys []string) (Decision, error) {
 		if e.table[key] != nil && e.table[key].Seq == next.Seq {
 			if prev != nil {
 				e.table[key] = prev
+				// Its timer may have fired meanwhile and been dropped as stale.
+				e.timers.schedule(prev.Expires, EntryRef{Key: key, Seq: prev.Seq})
 			} else {
 				delete(e.table, key)
 			}
 		}
-		return Decision{Verdict: Abort}, fmt.Errorf("record %s: %w", key, err)
+		return Decision{Verdict: Abort}, EntryRef{}, fmt.Errorf("record %s: %w", key, err)
 	}
 	if t := e.table[key]; t != nil && t.Seq == next.Seq {
 		t.pending = false
@@ -111,10 +125,12 @@ func (e *Engine) decide(job Job, keys []string) (Decision, error) {
 	e.timers.schedule(next.Expires, EntryRef{Key: key, Seq: next.Seq})
 	e.log.Info("active response", "key", key, "verdict", verdict, "offence", n,
 		"expires", next.Expires.Format(time.RFC3339))
-	return Decision{Verdict: verdict, Expires: next.Expires}, nil
+	return Decision{Verdict: verdict, Expires: next.Expires}, EntryRef{Key: key, Seq: next.Seq}, nil
 }
 
-// expire is called by the timers for one entry generation.
+// expire is called by the timers for one entry generation. The delete goes
+// to the entry's lane, behind any add of the same key already queued there;
+// whether it still applies is decided when it starts.
 func (e *Engine) expire(ref EntryRef) {
 	e.mu.Lock()
 	t := e.table[ref.Key]
@@ -122,14 +138,30 @@ func (e *Engine) expire(ref EntryRef) {
 		e.mu.Unlock()
 		return // replaced, extended or already on its way out
 	}
-	t.deleting = true
 	entry := t.Entry
 	e.mu.Unlock()
 	e.disp.submit(e.ctx, entry.Lane, func(ctx context.Context) { e.runDelete(ctx, entry) })
 }
 
+// claimDelete marks entry as being deleted if it is still the current,
+// expired generation: an add that ran before in its lane may have extended
+// or replaced it.
+func (e *Engine) claimDelete(entry Entry) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.table[entry.Key]
+	if t == nil || t.Seq != entry.Seq || t.deleting || t.pending || t.Expires.After(e.now()) {
+		return false
+	}
+	t.deleting = true
+	return true
+}
+
 // runDelete reverts one entry and only then forgets it.
 func (e *Engine) runDelete(ctx context.Context, entry Entry) {
+	if !e.claimDelete(entry) {
+		return
+	}
 	inv := Invocation{Command: entry.Command, Op: OpDelete, Message: BuildMessage(e.node, OpDelete, entry.Params), Fields: entry.Fields}
 	err := e.runner.Run(ctx, inv, nil)
 	e.logRun(inv, err)
@@ -145,15 +177,20 @@ func (e *Engine) runDelete(ctx context.Context, entry Entry) {
 		}
 		return
 	}
+	e.forget(ref)
+	e.log.Info("reverted", "key", entry.Key)
+}
+
+// forget removes one entry generation from the store and the table.
+func (e *Engine) forget(ref EntryRef) {
 	if err := e.store.Apply(Change{Del: []EntryRef{ref}}); err != nil {
-		e.log.Error("forget reverted entry", "key", entry.Key, "err", err)
+		e.log.Error("forget entry", "key", ref.Key, "err", err)
 	}
 	e.mu.Lock()
-	if t := e.table[entry.Key]; t != nil && t.Seq == entry.Seq {
-		delete(e.table, entry.Key)
+	if t := e.table[ref.Key]; t != nil && t.Seq == ref.Seq {
+		delete(e.table, ref.Key)
 	}
 	e.mu.Unlock()
-	e.log.Info("reverted", "key", entry.Key)
 }
 
 // runReassert runs an active entry's add again after a reboot wiped it.
