@@ -164,10 +164,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer cancelRuns()
 	e.ctx = runCtx
 
-	if err := e.reconcile(runCtx); err != nil {
+	var wg, bg sync.WaitGroup
+	if err := e.reconcile(runCtx, &bg); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); e.timers.run(ctx, e.now, e.expire) }()
 	go func() { defer wg.Done(); e.commitLoop(ctx) }()
@@ -178,27 +178,35 @@ func (e *Engine) Run(ctx context.Context) error {
 	stop := time.AfterFunc(e.grace, cancelRuns)
 	defer stop.Stop()
 	e.disp.close()
+	cancelRuns()
+	bg.Wait()
 	return nil
 }
 
 // reconcile acts on the state loaded by New.
-func (e *Engine) reconcile(ctx context.Context) error {
+func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	st := e.state
 	e.state = nil
 	if st == nil {
 		return errors.New("engine: Run called twice")
 	}
 	rebooted := st.BootID != "" && e.bootID != "" && st.BootID != e.bootID
-	if e.bootID != "" && st.BootID != e.bootID {
-		if err := e.store.Apply(Change{BootID: e.bootID}); err != nil {
-			return fmt.Errorf("record boot id: %w", err)
+	now := e.now()
+	var active []Entry
+	for _, en := range st.Entries {
+		if rebooted && en.Expires.After(now) {
+			active = append(active, en) // timers once re-applied, so a delete never precedes its add
+		} else {
+			e.timers.schedule(en.Expires, EntryRef{Key: en.Key, Seq: en.Seq})
 		}
 	}
 	if rebooted {
-		e.reassert(ctx, st.Entries)
-	}
-	for _, en := range st.Entries {
-		e.timers.schedule(en.Expires, EntryRef{Key: en.Key, Seq: en.Seq})
+		bg.Add(1)
+		go func() { defer bg.Done(); e.reapply(ctx, active) }()
+	} else if e.bootID != "" && st.BootID != e.bootID {
+		if err := e.store.Apply(Change{BootID: e.bootID}); err != nil {
+			return fmt.Errorf("record boot id: %w", err)
+		}
 	}
 	for _, j := range st.Jobs {
 		e.log.Info("resuming unfinished job", "job", j.ID, "command", j.Command.Name)
@@ -208,25 +216,39 @@ func (e *Engine) reconcile(ctx context.Context) error {
 	return nil
 }
 
-// reassert re-applies the entries still active after a reboot wiped them:
-// in batches where the runner can, one run each otherwise.
-func (e *Engine) reassert(ctx context.Context, entries []Entry) {
-	now := e.now()
-	active := make([]Entry, 0, len(entries))
-	for _, en := range entries {
-		if en.Expires.After(now) {
-			active = append(active, en)
-		}
-	}
+// reapply applies again the active entries a reboot wiped: in batches where
+// the runner can, one run each in their lanes otherwise. Only then are their
+// timers set and the new boot id recorded, so a crash half-way re-applies
+// everything again at the next start (every add is idempotent).
+func (e *Engine) reapply(ctx context.Context, active []Entry) {
 	e.log.Info("re-applying active responses after a reboot", "entries", len(active))
+	rest := active
 	if r, ok := e.runner.(Reasserter); ok && len(active) > 0 {
-		rest, err := r.Reassert(ctx, active)
-		if err != nil {
+		var err error
+		if rest, err = r.Reassert(ctx, active); err != nil {
 			e.log.Error("batch re-apply", "err", err)
 		}
-		active = rest
+	}
+	var runs sync.WaitGroup
+	for _, en := range rest {
+		runs.Add(1)
+		if !e.disp.submit(ctx, en.Lane, func(ctx context.Context) { defer runs.Done(); e.runReassert(ctx, en) }) {
+			runs.Done()
+		}
+	}
+	done := make(chan struct{})
+	go func() { runs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return // stopping: the boot id stays old and the next start re-applies
 	}
 	for _, en := range active {
-		e.disp.submit(ctx, en.Lane, func(ctx context.Context) { e.runReassert(ctx, en) })
+		e.timers.schedule(en.Expires, EntryRef{Key: en.Key, Seq: en.Seq})
 	}
+	if err := e.store.Apply(Change{BootID: e.bootID}); err != nil {
+		e.log.Error("record boot id", "err", err)
+		return
+	}
+	e.log.Info("re-applied after reboot", "entries", len(active))
 }

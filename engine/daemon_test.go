@@ -401,3 +401,46 @@ func TestEngine_AddQueuedBeforeDeleteKeepsTheBlock(t *testing.T) {
 			"delete firewall-drop 203.0.113.91  1")
 	})
 }
+
+// slowBatch re-applies nothing until its context ends, like a stop in the
+// middle of a long re-apply.
+type slowBatch struct {
+	*fakeRunner
+	calls int
+}
+
+func (b *slowBatch) Reassert(ctx context.Context, entries []Entry) ([]Entry, error) {
+	b.calls++
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestEngine_RebootReapplyInterruptedRunsAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(time.Hour), "boot1")
+		h.alert("203.0.113.95", "1")
+		h.stop()
+		for i := 0; i < 2; i++ { // stopped twice in the middle of re-applying
+			b := &slowBatch{fakeRunner: &fakeRunner{}}
+			e, err := New(Options{Store: st, Runner: b, BootID: "boot2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- e.Run(ctx) }()
+			synctest.Wait()
+			cancel()
+			<-done
+			if b.calls != 1 {
+				t.Fatalf("start %d: %d batch re-applies, want 1", i, b.calls)
+			}
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if st.st.BootID != "boot1" {
+			t.Errorf("boot id %q recorded before the re-apply finished", st.st.BootID)
+		}
+	})
+}
