@@ -45,6 +45,10 @@ func (r *commandRunner) builtin(executable string) bool {
 
 func (r *commandRunner) Run(ctx context.Context, inv engine.Invocation, check engine.CheckKeys) error {
 	if r.builtin(inv.Command.Executable) {
+		// The same time limit as a script's: a tool stuck on a lock must not
+		// hold a worker and a lane for ever.
+		ctx, cancel := context.WithTimeout(ctx, platform.DefaultTimeLimit)
+		defer cancel()
 		return r.builtins.Run(ctx, inv, check)
 	}
 	return r.scripts.Run(ctx, inv, check)

@@ -72,7 +72,12 @@ func (m *Main) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return e.Run(gctx) })
 	tailing := m.tail(gctx, g, e, log)
-	g.Go(func() error { return watch.File(gctx, m.confPath(), 200*time.Millisecond, rl.reload) })
+	g.Go(func() error {
+		if err := watch.File(gctx, m.confPath(), 200*time.Millisecond, rl.reload); err != nil {
+			log.Error("not watching ossec.conf: changes apply at the next start", "err", err)
+		}
+		return nil
+	})
 	g.Go(func() error {
 		tailing.Wait()
 		log.Info("ready", "root", m.Root, "alerts", strings.Join(m.alertFiles(), ","), "agent_id", m.AgentID, "dry_run", m.DryRun)

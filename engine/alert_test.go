@@ -165,7 +165,7 @@ func TestAlert_DecodeFields(t *testing.T) {
 func TestAlert_DecodeRejectsMalformed(t *testing.T) {
 	bad := []string{
 		``, `not json`, `{`, `{"rule":{"level":10}`, `{"rule":{"level":"x"}}`, `{"rule" {"level":1}}`,
-		`{"a":"unterminated}`, `{"a":[1,2}`, `{"a":1}}`, `{"a":1} trailing`, "\x00\x01\x02",
+		`{"a":"unterminated}`, `{"a":[1,2`, `{"a":1}}`, `{"a":1} trailing`, "\x00\x01\x02",
 		`{"timestamp":"2022-05-11T12:29:19.905+0000",:{"level":10}}`,
 	}
 	for _, s := range bad {
@@ -201,4 +201,12 @@ func FuzzAlert_Decode(f *testing.F) {
 			t.Fatalf("level %d, encoding/json %d", a.Level, r.Rule.Level)
 		}
 	})
+}
+
+func TestAlert_DecodeDeepNesting(t *testing.T) {
+	deep := strings.Repeat(`{"x":`, 500) + "1" + strings.Repeat("}", 500)
+	a := decoded(t, `{"junk":`+deep+`,"rule":{"level":10,"id":"5712"},"data":{"srcip":"203.0.113.1"}}`)
+	if a.Level != 10 || string(a.SrcIP) != "203.0.113.1" {
+		t.Errorf("deeply nested junk hid the alert: %+v", a)
+	}
 }

@@ -67,6 +67,10 @@ func (d *dispatcher) drain(ctx context.Context, lane string) {
 			d.mu.Unlock()
 			return
 		}
+		if d.isClosed() { // closed while this task waited for a worker
+			<-d.sem
+			continue // the loop's check empties the lane
+		}
 		task(ctx)
 		<-d.sem
 	}
@@ -81,9 +85,8 @@ func (d *dispatcher) close() {
 	d.wg.Wait()
 }
 
-// pending reports the number of lanes with work queued or running.
-func (d *dispatcher) pending() int {
+func (d *dispatcher) isClosed() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.lanes)
+	return d.closed
 }

@@ -30,7 +30,9 @@ type commitItem struct {
 // Handle processes one record. It decodes and matches it against the current
 // configuration; the jobs of a triggering alert are written to the store
 // together with the record's position and then dispatched, asynchronously.
-// Handle returns an error only when ctx ends while it waits for room.
+// Handle waits while the queue to the store is full; when ctx ends meanwhile
+// it returns nil and the record is read again at the next start (its
+// position was not written).
 // Handle may be called from several goroutines (one per alerts file).
 func (e *Engine) Handle(ctx context.Context, r Record) error {
 	e.stats.Alerts.Add(1)
@@ -50,6 +52,7 @@ func (e *Engine) Handle(ctx context.Context, r Record) error {
 	if len(jobs) > 0 && !json.Valid(data) {
 		return e.malformed(r, errSyntax)
 	}
+	e.stats.Jobs.Add(uint64(len(jobs)))
 	e.mu.Lock()
 	e.recSeq++
 	mark := posMark{Position: r.Pos, order: e.recSeq}
@@ -67,7 +70,7 @@ func (e *Engine) Handle(ctx context.Context, r Record) error {
 	case e.commits <- commitItem{jobs: jobs, pos: mark}:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil
 	}
 }
 
@@ -113,7 +116,6 @@ func (e *Engine) match(a *Alert, raw []byte) []Job {
 			Timeout: r.Timeout, Repeated: r.RepeatedOffenders,
 		})
 	}
-	e.stats.Jobs.Add(uint64(len(jobs)))
 	return jobs
 }
 

@@ -105,11 +105,13 @@ func isDelim(c byte) bool {
 }
 
 // skipNested skips an object or array, tracking depth and strings only.
+// Any depth is accepted: a deeply nested field nobody reads must not hide
+// an alert from matching. Bracket kinds are not paired here; an alert that
+// triggers a command is checked in full with json.Valid.
 func skipNested(data []byte, i int) (int, error) {
-	var stack [64]byte
 	depth := 0
 	for j := i; j < len(data); j++ {
-		switch c := data[j]; c {
+		switch data[j] {
 		case '"':
 			_, _, next, err := scanString(data, j)
 			if err != nil {
@@ -117,15 +119,8 @@ func skipNested(data []byte, i int) (int, error) {
 			}
 			j = next - 1
 		case '{', '[':
-			if depth == len(stack) {
-				return 0, syntaxErr(data, j, "nesting too deep")
-			}
-			stack[depth] = c
 			depth++
 		case '}', ']':
-			if depth == 0 || (c == '}') != (stack[depth-1] == '{') {
-				return 0, syntaxErr(data, j, "unbalanced brackets")
-			}
 			depth--
 			if depth == 0 {
 				return j + 1, nil

@@ -115,7 +115,9 @@ func (m *matcher) whiteListed(srcip []byte) bool {
 // running anything; it returns a skip reason or "".
 func validate(a *Alert) string {
 	if len(a.SrcIP) > 0 {
-		if _, err := netip.ParseAddr(strings.TrimPrefix(string(a.SrcIP), "::ffff:")); err != nil {
+		// A zone ("fe80::1%eth0") is free text from the alert: never passed on.
+		addr, err := netip.ParseAddr(strings.TrimPrefix(string(a.SrcIP), "::ffff:"))
+		if err != nil || addr.Zone() != "" {
 			return SkipSrcIP
 		}
 	}

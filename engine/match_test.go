@@ -144,6 +144,7 @@ func TestValidate(t *testing.T) {
 		{"v6", `{"data":{"srcip":"2001:db8::1"}}`, ""},
 		{"shell in srcip", `{"data":{"srcip":"1.2.3.4;rm -rf /"}}`, SkipSrcIP},
 		{"option in srcip", `{"data":{"srcip":"-j ACCEPT"}}`, SkipSrcIP},
+		{"text in an IPv6 zone", `{"data":{"srcip":"fe80::1%$(id)"}}`, SkipSrcIP},
 		{"substitution in user", `{"data":{"dstuser":"$(reboot)"}}`, SkipUser},
 		{"space in user", `{"data":{"dstuser":"a b"}}`, SkipUser},
 		{"bad alert id", `{"id":"1;2","data":{"srcip":"203.0.113.7"}}`, SkipAlertID},
