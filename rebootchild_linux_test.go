@@ -40,7 +40,7 @@ func TestRebootChild(t *testing.T) {
 }
 
 // rebootOnce is the daemon's start after a reboot, as daemon.go wires it,
-// up to the engine's "state loaded".
+// up to the engine's "re-applied after reboot".
 func rebootOnce(root string) (rebootTimes, error) {
 	start := time.Now()
 	db, err := store.Open(rebootDBPath(root))
@@ -115,7 +115,7 @@ func (s *timedStore) Load() (*engine.State, error) {
 	return st, err
 }
 
-// loadedHandler is a slog.Handler that signals the engine's "state loaded"
+// loadedHandler is a slog.Handler that signals the engine's "re-applied after reboot"
 // and keeps warnings and errors (a failed re-assert is logged, not returned).
 type loadedHandler struct {
 	loaded chan struct{}
@@ -129,7 +129,7 @@ func (h *loadedHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
 func (h *loadedHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h *loadedHandler) Handle(_ context.Context, r slog.Record) error {
-	if r.Message == "state loaded" {
+	if r.Message == "re-applied after reboot" {
 		h.once.Do(func() { close(h.loaded) })
 	}
 	if r.Level >= slog.LevelWarn {

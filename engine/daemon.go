@@ -192,14 +192,15 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	}
 	rebooted := st.BootID != "" && e.bootID != "" && st.BootID != e.bootID
 	now := e.now()
-	var active []Entry
+	var active, rest []Entry
 	for _, en := range st.Entries {
 		if rebooted && en.Expires.After(now) {
 			active = append(active, en) // timers once re-applied, so a delete never precedes its add
 		} else {
-			e.timers.schedule(en.Expires, EntryRef{Key: en.Key, Seq: en.Seq})
+			rest = append(rest, en)
 		}
 	}
+	e.timers.scheduleEntries(rest)
 	if rebooted {
 		bg.Add(1)
 		go func() { defer bg.Done(); e.reapply(ctx, active) }()
@@ -243,9 +244,7 @@ func (e *Engine) reapply(ctx context.Context, active []Entry) {
 	case <-ctx.Done():
 		return // stopping: the boot id stays old and the next start re-applies
 	}
-	for _, en := range active {
-		e.timers.schedule(en.Expires, EntryRef{Key: en.Key, Seq: en.Seq})
-	}
+	e.timers.scheduleEntries(active)
 	if err := e.store.Apply(Change{BootID: e.bootID}); err != nil {
 		e.log.Error("record boot id", "err", err)
 		return
