@@ -19,19 +19,7 @@ import (
 // delete takes it out again on time (the kernel's own timeout is a minute
 // later, so the element going away is the daemon's doing).
 func TestE2E_BuiltinFirewallDrop(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: runs the daemon in a network namespace it creates")
-	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (apt-get install iproute2 nftables)", tool)
-		}
-	}
-	ns := fmt.Sprintf("tld-e2e-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	ns := newNetns(t, "tld-e2e")
 
 	root := newRoot(t, `<ossec_config>
   <command>
@@ -83,19 +71,7 @@ func waitFor(t *testing.T, d *daemon, what string, cond func() bool) {
 // and once through a link named firewall-drop (how packages install it into
 // a Wazuh agent's active-response/bin).
 func TestE2E_StandaloneAction(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: acts inside a network namespace it creates")
-	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (apt-get install iproute2 nftables)", tool)
-		}
-	}
-	ns := fmt.Sprintf("tld-ar-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	ns := newNetns(t, "tld-ar")
 	root := newRoot(t, confWith(60))
 	link := filepath.Join(root, "active-response/bin/firewall-drop")
 	if err := os.Symlink(binary, link); err != nil {
@@ -157,4 +133,24 @@ func execd(t *testing.T, ns, root string, argv []string, op, ip string, handshak
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%v %s: %v; stderr: %s", argv, op, err, stderr.String())
 	}
+}
+
+// newNetns creates a network namespace for the test and deletes it after;
+// it skips the test without root or the tools it needs.
+func newNetns(t *testing.T, prefix string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: works inside a network namespace it creates")
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (apt-get install iproute2 nftables)", tool)
+		}
+	}
+	ns := fmt.Sprintf("%s-%d", prefix, os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	return ns
 }

@@ -151,9 +151,6 @@ type Invocation struct {
 	Op      Op
 	Message []byte // the whole JSON message for stdin, without newline
 	Fields  Fields
-	// Reassert marks an add run again after a reboot: its keys are already in
-	// the table and its check_keys is answered "continue" without changes.
-	Reassert bool
 }
 
 // Verdict answers a check_keys request.

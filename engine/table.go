@@ -196,7 +196,7 @@ func (e *Engine) forget(ref EntryRef) {
 // runReassert runs an active entry's add again after a reboot wiped it.
 func (e *Engine) runReassert(ctx context.Context, entry Entry) {
 	inv := Invocation{Command: entry.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, entry.Params),
-		Fields: entry.Fields, Reassert: true}
+		Fields: entry.Fields}
 	err := e.runner.Run(ctx, inv, func([]string) (Decision, error) {
 		return Decision{Verdict: Continue, Expires: entry.Expires}, nil
 	})
