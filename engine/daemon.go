@@ -50,7 +50,10 @@ type Engine struct {
 	ctx     context.Context // the run context of dispatched work
 	stats   Stats
 
-	mu        sync.Mutex // guards the fields below
+	mu sync.Mutex // guards the fields below
+	// settled is signalled when pending table entries settle: a decision on
+	// a key waits for the one before it (see record).
+	settled   *sync.Cond
 	table     map[string]*tableEntry
 	offences  map[string]int
 	positions map[string]posMark // latest handled position per source
@@ -58,6 +61,8 @@ type Engine struct {
 	jobSeq    uint64
 	recSeq    uint64
 	state     *State // loaded state, consumed by Run
+
+	unmarks []EntryRef // applied marks, cleared with the next commit (commit loop only)
 }
 
 // posMark is a position with the order in which it was handled.
@@ -77,6 +82,7 @@ func New(o Options) (*Engine, error) {
 		commits: make(chan commitItem, 4096), timers: newTimers(),
 		table: map[string]*tableEntry{}, positions: map[string]posMark{},
 	}
+	e.settled = sync.NewCond(&e.mu)
 	e.setDefaults(o.Workers)
 	st, err := e.store.Load()
 	if err != nil {
@@ -90,9 +96,13 @@ func New(o Options) (*Engine, error) {
 	for src, p := range st.Positions {
 		e.positions[src] = posMark{Position: p}
 	}
-	for _, en := range st.Entries {
-		e.table[en.Key] = &tableEntry{Entry: en}
+	slab := make([]tableEntry, len(st.Entries)) // one allocation for the whole table
+	for i, en := range st.Entries {
+		en.Params = nil // kept on disk only
+		slab[i] = tableEntry{Entry: en}
+		e.table[en.Key] = &slab[i]
 		e.seq = max(e.seq, en.Seq)
+		e.jobSeq = max(e.jobSeq, en.Job) // job ids stay unique: an entry names the job that made it
 	}
 	for _, j := range st.Jobs {
 		e.jobSeq = max(e.jobSeq, j.ID)
@@ -183,7 +193,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// reconcile acts on the state loaded by New.
+// reconcile acts on the state loaded by New: expired entries get their
+// delete, active ones their timer, and unfinished jobs run again. Entries
+// that may not be applied (all after a reboot; those still marked from a
+// group whose apply the crash cut short) are applied again first, in the
+// background, and get their timers only then.
 func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	st := e.state
 	e.state = nil
@@ -191,21 +205,31 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 		return errors.New("engine: Run called twice")
 	}
 	rebooted := st.BootID != "" && e.bootID != "" && st.BootID != e.bootID
+	marked := make(map[EntryRef]bool, len(st.Marked))
+	for _, r := range st.Marked {
+		marked[r] = true
+	}
 	now := e.now()
-	var active, rest []Entry
-	for _, en := range st.Entries {
-		if rebooted && en.Expires.After(now) {
-			active = append(active, en) // timers once re-applied, so a delete never precedes its add
-		} else {
-			rest = append(rest, en)
+	// Partitioned in place: the state's slice is not needed after this.
+	entries := st.Entries
+	n := 0
+	for i, en := range entries {
+		if en.Expires.After(now) && (rebooted || marked[EntryRef{Key: en.Key, Seq: en.Seq}]) {
+			entries[n], entries[i] = entries[i], entries[n]
+			n++
 		}
 	}
+	active, rest := entries[:n:n], entries[n:]
 	e.timers.scheduleEntries(rest)
-	if rebooted {
+	done := Change{Unmark: st.Marked}
+	if e.bootID != "" && st.BootID != e.bootID {
+		done.BootID = e.bootID
+	}
+	if len(active) > 0 || rebooted {
 		bg.Add(1)
-		go func() { defer bg.Done(); e.reapply(ctx, active) }()
-	} else if e.bootID != "" && st.BootID != e.bootID {
-		if err := e.store.Apply(Change{BootID: e.bootID}); err != nil {
+		go func() { defer bg.Done(); e.reapply(ctx, active, done, rebooted) }()
+	} else if !isEmpty(done) {
+		if err := e.store.Apply(done); err != nil {
 			return fmt.Errorf("record boot id: %w", err)
 		}
 	}
@@ -213,16 +237,18 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 		e.log.Info("resuming unfinished job", "job", j.ID, "command", j.Command.Name)
 		e.disp.submit(ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
 	}
-	e.log.Info("state loaded", "entries", len(st.Entries), "jobs", len(st.Jobs), "rebooted", rebooted)
+	e.log.Info("state loaded", "entries", len(entries), "jobs", len(st.Jobs), "marked", len(st.Marked), "rebooted", rebooted)
 	return nil
 }
 
-// reapply applies again the active entries a reboot wiped: in batches where
-// the runner can, one run each in their lanes otherwise. Only then are their
-// timers set and the new boot id recorded, so a crash half-way re-applies
-// everything again at the next start (every add is idempotent).
-func (e *Engine) reapply(ctx context.Context, active []Entry) {
-	e.log.Info("re-applying active responses after a reboot", "entries", len(active))
+// reapply applies again active entries that may be missing (a reboot wiped
+// them, or a crash cut their group's apply short): in batches where the
+// runner can, one run each in their lanes otherwise. Only then are their
+// timers set and done written (the new boot id, the marks cleared), so a
+// crash half-way re-applies everything again at the next start (every add
+// is idempotent).
+func (e *Engine) reapply(ctx context.Context, active []Entry, done Change, rebooted bool) {
+	e.log.Info("re-applying active responses", "entries", len(active), "rebooted", rebooted)
 	rest := active
 	if r, ok := e.runner.(Reasserter); ok && len(active) > 0 {
 		var err error
@@ -237,17 +263,17 @@ func (e *Engine) reapply(ctx context.Context, active []Entry) {
 			runs.Done()
 		}
 	}
-	done := make(chan struct{})
-	go func() { runs.Wait(); close(done) }()
+	finished := make(chan struct{})
+	go func() { runs.Wait(); close(finished) }()
 	select {
-	case <-done:
+	case <-finished:
 	case <-ctx.Done():
-		return // stopping: the boot id stays old and the next start re-applies
+		return // stopping: the boot id and the marks stay, and the next start re-applies
 	}
 	e.timers.scheduleEntries(active)
-	if err := e.store.Apply(Change{BootID: e.bootID}); err != nil {
-		e.log.Error("record boot id", "err", err)
+	if err := e.store.Apply(done); err != nil {
+		e.log.Error("record re-apply", "err", err)
 		return
 	}
-	e.log.Info("re-applied after reboot", "entries", len(active))
+	e.log.Info("re-applied", "entries", len(active), "rebooted", rebooted)
 }

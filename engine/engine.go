@@ -196,6 +196,43 @@ type Reasserter interface {
 	Reassert(ctx context.Context, entries []Entry) (rest []Entry, err error)
 }
 
+// Grouper is a Runner that can take the check_keys decisions of some
+// commands itself, in the group commit of the alerts that trigger them, and
+// apply their adds in batches: built-in actions whose keys come from the
+// alert. A storm of distinct attackers then costs one store commit and one
+// batch per group, not one of each per address.
+type Grouper interface {
+	// Group returns the batch form of command c, or nil when c runs one job
+	// at a time (a script, or a built-in that cannot batch).
+	Group(c Command) Group
+}
+
+// Group applies the adds of one command in batches.
+type Group interface {
+	// Keys returns the check_keys keys the command would send for an alert
+	// with fields f. An error sends the alert down the one-job path, where the
+	// command reports it as it always does.
+	Keys(f Fields) ([]string, error)
+	// KernelTimeout reports whether the command's blocks carry a kernel-side
+	// timeout (nftables elements do). Such blocks are applied before their
+	// entries are durable: a crash in between leaves a block that lifts
+	// itself and an alert that is read again. Others are applied after the
+	// commit that marks them (Change.Mark), and unmarked once applied.
+	KernelTimeout() bool
+	// Apply carries out decisions: adds on Continue, a kernel timeout moved
+	// to Decision.Expires on Abort. It writes the command's
+	// active-responses.log lines for each, as the command run alone would.
+	Apply(ctx context.Context, adds []GroupAdd) error
+}
+
+// GroupAdd is one decided add of a group.
+type GroupAdd struct {
+	Message  []byte // the add message the command would have been sent
+	Keys     []string
+	Fields   Fields
+	Decision Decision
+}
+
 // Entry is one active response in the table: something to revert.
 type Entry struct {
 	Key      string // executable base name + "-" + keys
@@ -207,6 +244,11 @@ type Entry struct {
 	Created  time.Time
 	Expires  time.Time
 	Offences int
+	// Job is the job whose "continue" created this generation, 0 when the
+	// decision was taken in a group commit (see Change.Mark). A job that
+	// runs again after a crash and finds its own id here gets the same
+	// decision again instead of an abort.
+	Job uint64
 }
 
 // Job is a matched alert's pending add: durable from the moment the alert is
@@ -229,8 +271,15 @@ type EntryRef struct {
 
 // Change is one atomic group of writes to the store.
 type Change struct {
-	Put       []Entry
-	Del       []EntryRef // removed only when the stored Seq matches
+	// Put writes entries. An entry's Params are written when not nil; a Put
+	// with nil Params keeps those stored for the key (a timer restart).
+	Put []Entry
+	Del []EntryRef // removed, with their Params and mark, only when the stored Seq matches
+	// Mark records entries whose add was decided but may not be applied yet
+	// (decided in a group commit, applied in a batch right after). Unmark
+	// removes a mark once applied, only when its Seq matches.
+	Mark      []EntryRef
+	Unmark    []EntryRef
 	Jobs      []Job
 	DoneJobs  []uint64
 	Offences  map[string]int // offence counts by table key
@@ -240,7 +289,8 @@ type Change struct {
 
 // State is everything the store holds, read once at start.
 type State struct {
-	Entries   []Entry
+	Entries   []Entry // without their Params: see Store.Params
+	Marked    []EntryRef
 	Jobs      []Job
 	Offences  map[string]int
 	Positions map[string]Position // by Source
@@ -249,8 +299,11 @@ type State struct {
 
 // Store keeps the engine's state durable.
 type Store interface {
-	// Load reads the whole state.
+	// Load reads the whole state, entries without their Params.
 	Load() (*State, error)
+	// Params returns the Params stored for the entry key (nil when none).
+	// The alert a delete message carries is read from disk only when needed.
+	Params(key string) ([]byte, error)
 	// Apply writes c atomically and durably. Concurrent calls may share one
 	// commit (one fsync); Apply returns only when c is on disk.
 	Apply(c Change) error

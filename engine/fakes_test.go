@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -13,28 +15,41 @@ import (
 type memStore struct {
 	mu      sync.Mutex
 	st      State
+	params  map[string][]byte
+	marks   map[string]uint64
 	applies int
 	fail    error
 }
 
 func newMemStore() *memStore {
-	return &memStore{st: State{Offences: map[string]int{}, Positions: map[string]Position{}}}
+	return &memStore{
+		st:     State{Offences: map[string]int{}, Positions: map[string]Position{}},
+		params: map[string][]byte{}, marks: map[string]uint64{},
+	}
 }
 
+// Load returns the state as the real store does: entries without Params.
 func (m *memStore) Load() (*State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := State{
 		Entries: slices.Clone(m.st.Entries), Jobs: slices.Clone(m.st.Jobs), BootID: m.st.BootID,
-		Offences: map[string]int{}, Positions: map[string]Position{},
+		Offences: maps.Clone(m.st.Offences), Positions: maps.Clone(m.st.Positions),
 	}
-	for k, v := range m.st.Offences {
-		st.Offences[k] = v
+	for i := range st.Entries {
+		st.Entries[i].Params = nil
 	}
-	for k, v := range m.st.Positions {
-		st.Positions[k] = v
+	for k, seq := range m.marks {
+		st.Marked = append(st.Marked, EntryRef{Key: k, Seq: seq})
 	}
+	slices.SortFunc(st.Marked, func(a, b EntryRef) int { return strings.Compare(a.Key, b.Key) })
 	return &st, nil
+}
+
+func (m *memStore) Params(key string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.params[key]), nil
 }
 
 func (m *memStore) Apply(c Change) error {
@@ -44,14 +59,31 @@ func (m *memStore) Apply(c Change) error {
 		return m.fail
 	}
 	m.applies++
+	m.st.Jobs = append(m.st.Jobs, c.Jobs...)
 	for _, e := range c.Put {
 		m.st.Entries = slices.DeleteFunc(m.st.Entries, func(x Entry) bool { return x.Key == e.Key })
+		if e.Params != nil {
+			m.params[e.Key] = slices.Clone(e.Params)
+		}
+		e.Params = nil
 		m.st.Entries = append(m.st.Entries, e)
 	}
 	for _, r := range c.Del {
+		n := len(m.st.Entries)
 		m.st.Entries = slices.DeleteFunc(m.st.Entries, func(x Entry) bool { return x.Key == r.Key && x.Seq == r.Seq })
+		if len(m.st.Entries) < n {
+			delete(m.params, r.Key)
+			delete(m.marks, r.Key)
+		}
 	}
-	m.st.Jobs = append(m.st.Jobs, c.Jobs...)
+	for _, r := range c.Mark {
+		m.marks[r.Key] = r.Seq
+	}
+	for _, r := range c.Unmark {
+		if seq, ok := m.marks[r.Key]; ok && seq == r.Seq {
+			delete(m.marks, r.Key)
+		}
+	}
 	for _, id := range c.DoneJobs {
 		m.st.Jobs = slices.DeleteFunc(m.st.Jobs, func(j Job) bool { return j.ID == id })
 	}

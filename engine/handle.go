@@ -160,36 +160,19 @@ func (e *Engine) commitLoop(ctx context.Context) {
 	}
 }
 
-// commit writes one group. The positions snapshot is taken before draining
-// the queue: every record handled before a snapshotted position is then
-// either already committed or in the drained group, so a position never
-// gets ahead of a job still waiting.
+// commit writes one group: its decisions, its jobs and the positions, in
+// one store commit, with the adds decided in the group applied around it
+// (see group.go). The positions snapshot is taken before draining the
+// queue: every record handled before a snapshotted position is then either
+// already committed or in the drained group, so a position never gets ahead
+// of a job still waiting.
 func (e *Engine) commit(ctx context.Context, first *commitItem, written map[string]uint64) {
-	e.mu.Lock()
-	marks := make(map[string]posMark, len(e.positions))
-	for src, p := range e.positions {
-		marks[src] = p
-	}
-	e.mu.Unlock()
-	var items []commitItem
-	if first != nil {
-		items = append(items, *first)
-	}
-	drained := false
-	for !drained && len(items) < maxGroup {
-		select {
-		case it := <-e.commits:
-			items = append(items, it)
-		default:
-			drained = true
-		}
-	}
-	if !drained {
-		clear(marks) // records still queued may precede the snapshot
-	}
+	marks, items := e.drain(first)
+	grouped, single, g := e.split(items)
 	var c Change
+	single = append(single, e.decideGroup(&c, g, grouped)...)
+	c.Jobs = single
 	for _, it := range items {
-		c.Jobs = append(c.Jobs, it.jobs...)
 		if it.pos.order > marks[it.pos.Source].order {
 			marks[it.pos.Source] = it.pos
 		}
@@ -200,18 +183,15 @@ func (e *Engine) commit(ctx context.Context, first *commitItem, written map[stri
 			written[src] = m.order
 		}
 	}
-	if len(c.Jobs) == 0 && len(c.Positions) == 0 {
+	c.Unmark, e.unmarks = e.unmarks, nil
+	if isEmpty(c) {
 		return
 	}
-	for err := e.store.Apply(c); err != nil; err = e.store.Apply(c) {
-		select {
-		case <-ctx.Done():
-			// Nothing ran and no position moved: the records are read again at next start.
-			e.log.Error("store write failed; stopping without it", "err", err, "records", len(items))
-			return
-		case <-time.After(time.Second):
-			e.log.Error("store write failed; retrying", "err", err)
-		}
+	e.applyRuns(g, true) // kernel timeouts: safe before the commit
+	if !e.write(ctx, c, len(items)) {
+		e.unmarks = append(c.Unmark, e.unmarks...)
+		e.rollbackGroup(g)
+		return
 	}
 	e.mu.Lock()
 	for src, m := range marks {
@@ -220,9 +200,55 @@ func (e *Engine) commit(ctx context.Context, first *commitItem, written map[stri
 		}
 	}
 	e.mu.Unlock()
-	for _, it := range items {
-		for _, j := range it.jobs {
-			e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+	e.unmarks = append(e.unmarks, e.applyRuns(g, false)...)
+	e.settleGroup(g)
+	for _, j := range single {
+		e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+	}
+}
+
+// drain takes first and whatever else is queued (up to maxGroup), with the
+// positions snapshot described on commit.
+func (e *Engine) drain(first *commitItem) (map[string]posMark, []commitItem) {
+	e.mu.Lock()
+	marks := make(map[string]posMark, len(e.positions))
+	for src, p := range e.positions {
+		marks[src] = p
+	}
+	e.mu.Unlock()
+	var items []commitItem
+	if first != nil {
+		items = append(items, *first)
+	}
+	for len(items) < maxGroup {
+		select {
+		case it := <-e.commits:
+			items = append(items, it)
+		default:
+			return marks, items
 		}
 	}
+	clear(marks) // records still queued may precede the snapshot
+	return marks, items
+}
+
+// write applies c, retrying each second while the store fails. It reports
+// false when ctx ended first: nothing ran and no position moved, so the
+// records are read again at the next start.
+func (e *Engine) write(ctx context.Context, c Change, records int) bool {
+	for err := e.store.Apply(c); err != nil; err = e.store.Apply(c) {
+		select {
+		case <-ctx.Done():
+			e.log.Error("store write failed; stopping without it", "err", err, "records", records)
+			return false
+		case <-time.After(time.Second):
+			e.log.Error("store write failed; retrying", "err", err)
+		}
+	}
+	return true
+}
+
+func isEmpty(c Change) bool {
+	return len(c.Put) == 0 && len(c.Del) == 0 && len(c.Jobs) == 0 && len(c.DoneJobs) == 0 &&
+		len(c.Mark) == 0 && len(c.Unmark) == 0 && len(c.Offences) == 0 && len(c.Positions) == 0 && c.BootID == ""
 }

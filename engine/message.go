@@ -94,3 +94,28 @@ func laneOf(c *Command, a *Alert) string {
 	}
 	return TableKey(c.Executable, nil) + "|" + string(key)
 }
+
+// fieldsAlert rebuilds a minimal alert from the fields kept for an entry:
+// what a script reads to find its target (data.srcip, data.dstuser) and the
+// alert's and rule's ids. Missing ("-") fields are left out.
+func fieldsAlert(f Fields) []byte {
+	type rule struct {
+		ID string `json:"id"`
+	}
+	type data struct {
+		SrcIP   string `json:"srcip,omitempty"`
+		DstUser string `json:"dstuser,omitempty"`
+	}
+	present := func(s string) string {
+		if s == "-" {
+			return ""
+		}
+		return s
+	}
+	b, _ := json.Marshal(struct {
+		ID   string `json:"id,omitempty"`
+		Rule *rule  `json:"rule,omitempty"`
+		Data data   `json:"data"`
+	}{present(f.AlertID), &rule{present(f.RuleID)}, data{present(f.SrcIP), present(f.User)}})
+	return b
+}

@@ -12,20 +12,24 @@ import (
 // before it is tried again. Its entry stays in the store meanwhile.
 const retryNotStarted = time.Minute
 
-// tableEntry is an Entry plus its in-memory state.
+// tableEntry is an Entry plus its in-memory state. Its Params are not kept:
+// they stay on disk until a delete needs them (Store.Params).
 type tableEntry struct {
 	Entry
-	pending  bool // its first write is not durable yet: treat as active
+	pending  bool // its write is not durable yet (or, from a group, not applied): treat as active
 	deleting bool // its delete is running: a new add starts a new generation
 }
 
-// runAdd runs one matched alert's command and settles its job.
+// runAdd runs one matched alert's command and settles its job. The job stays
+// in the store until the command has run, so a crash at any point runs it
+// again at the next start; a job that finds the entry its own decision
+// created gets that decision again (see record).
 func (e *Engine) runAdd(ctx context.Context, job Job) {
 	inv := Invocation{Command: job.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, job.Params), Fields: job.Fields}
-	settled := false
+	settled := false // by its decision: an abort has nothing left to run
 	check := func(keys []string) (Decision, error) {
-		d, err := e.decide(job, keys)
-		settled = err == nil
+		d, _, err := e.record(job, keys)
+		settled = err == nil && d.Verdict == Abort
 		return d, err
 	}
 	var legacy EntryRef
@@ -35,23 +39,23 @@ func (e *Engine) runAdd(ctx context.Context, job Job) {
 		d, ref, err := e.record(job, legacyKeys(job.Fields))
 		if err != nil || d.Verdict == Abort {
 			e.logRun(inv, err)
-			return
+			return // an error leaves the job to run again at the next start
 		}
-		settled, legacy, check = true, ref, nil
+		legacy, check = ref, nil
 	}
 	err := e.runner.Run(ctx, inv, check)
 	e.logRun(inv, err)
-	if legacy.Key != "" && errors.Is(err, ErrNotStarted) {
-		e.forget(legacy) // recorded for a block that never happened
+	switch {
+	case settled:
 		return
+	case legacy.Key != "" && errors.Is(err, ErrNotStarted):
+		e.forget(legacy, job.ID) // recorded for a block that never happened
+		return
+	case err != nil && ctx.Err() != nil:
+		return // stopped mid-run: the job stays and runs again at start
 	}
-	if ctx.Err() != nil && !settled {
-		return // stopped mid-run: the job stays pending and runs again at start
-	}
-	if !settled {
-		if err := e.store.Apply(Change{DoneJobs: []uint64{job.ID}}); err != nil {
-			e.log.Error("settle job", "job", job.ID, "err", err)
-		}
+	if err := e.store.Apply(Change{DoneJobs: []uint64{job.ID}}); err != nil {
+		e.log.Error("settle job", "job", job.ID, "err", err)
 	}
 }
 
@@ -66,66 +70,99 @@ func legacyKeys(f Fields) []string {
 	return nil
 }
 
-// decide answers check_keys for job: abort when the key is active (and
+// record answers check_keys for job: abort when the key is active (and
 // restart its timer with the escalated timeout), continue otherwise, with the
-// revert entry durable before the answer.
-func (e *Engine) decide(job Job, keys []string) (Decision, error) {
-	d, _, err := e.record(job, keys)
-	return d, err
-}
-
-// record is decide, also naming the entry generation it wrote (none for a
-// stateless job).
+// revert entry durable before the answer. It names the entry generation it
+// wrote (none for a stateless job). An abort settles the job in the same
+// commit; a continue leaves it pending until the command has run.
+//
+// A job that runs again after a crash and finds the generation its own
+// continue created gets continue again, with no second offence. A decision
+// waits while the key's previous one is still being written, so the writes
+// of one key reach the store in order.
 func (e *Engine) record(job Job, keys []string) (Decision, EntryRef, error) {
 	key := TableKey(job.Command.Executable, keys)
 	if job.Timeout <= 0 {
-		err := e.store.Apply(Change{DoneJobs: []uint64{job.ID}})
-		return Decision{Verdict: Continue}, EntryRef{}, err
+		return Decision{Verdict: Continue}, EntryRef{}, nil // stateless: settled once it has run
 	}
-	now := e.now()
 	e.mu.Lock()
 	cur := e.table[key]
-	active := cur != nil && !cur.deleting
-	e.offences[key]++
-	n := e.offences[key]
-	next := Entry{
-		Key: key, Seq: e.nextSeq(), Lane: job.Lane, Command: job.Command, Params: job.Params,
-		Fields: job.Fields, Created: now, Offences: n,
+	for cur != nil && cur.pending {
+		e.settled.Wait()
+		cur = e.table[key]
 	}
-	next.Expires = now.Add(offenceTimeout(job.Timeout, job.Repeated, n))
-	verdict := Continue
-	if active {
-		// The revert keeps the first add's command and alert; only the timer moves.
-		verdict = Abort
-		next.Lane, next.Command, next.Params, next.Fields, next.Created = cur.Lane, cur.Command, cur.Params, cur.Fields, cur.Created
+	if cur != nil && cur.Job == job.ID && !cur.deleting {
+		e.mu.Unlock()
+		return Decision{Verdict: Continue, Expires: cur.Expires}, EntryRef{Key: key, Seq: cur.Seq}, nil
 	}
+	next, d := e.decideLocked(key, cur, job)
 	prev := cur
 	e.table[key] = &tableEntry{Entry: next, pending: true}
 	e.mu.Unlock()
 
-	err := e.store.Apply(Change{Put: []Entry{next}, Offences: map[string]int{key: n}, DoneJobs: []uint64{job.ID}})
+	c := Change{Put: []Entry{next}, Offences: map[string]int{key: next.Offences}}
+	if d.Verdict == Continue {
+		c.Put[0].Params = job.Params
+	} else {
+		c.DoneJobs = []uint64{job.ID}
+	}
+	err := e.store.Apply(c)
+	ref := EntryRef{Key: key, Seq: next.Seq}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.settled.Broadcast()
 	if err != nil {
-		e.offences[key]--
-		if e.table[key] != nil && e.table[key].Seq == next.Seq {
-			if prev != nil {
-				e.table[key] = prev
-				// Its timer may have fired meanwhile and been dropped as stale.
-				e.timers.schedule(prev.Expires, EntryRef{Key: key, Seq: prev.Seq})
-			} else {
-				delete(e.table, key)
-			}
-		}
+		e.rollbackLocked(ref, prev)
 		return Decision{Verdict: Abort}, EntryRef{}, fmt.Errorf("record %s: %w", key, err)
 	}
 	if t := e.table[key]; t != nil && t.Seq == next.Seq {
 		t.pending = false
 	}
-	e.timers.schedule(next.Expires, EntryRef{Key: key, Seq: next.Seq})
-	e.log.Info("active response", "key", key, "verdict", verdict, "offence", n,
-		"expires", next.Expires.Format(time.RFC3339))
-	return Decision{Verdict: verdict, Expires: next.Expires}, EntryRef{Key: key, Seq: next.Seq}, nil
+	e.timers.schedule(next.Expires, ref)
+	e.logDecision(next, d)
+	return d, ref, nil
+}
+
+// decideLocked takes the decision for job on key, whose current table entry
+// is cur (nil when none), and returns the entry generation it makes, without
+// its Params. e.mu is held; the offence is counted in memory.
+func (e *Engine) decideLocked(key string, cur *tableEntry, job Job) (Entry, Decision) {
+	e.offences[key]++
+	n := e.offences[key]
+	now := e.now()
+	next := Entry{
+		Key: key, Seq: e.nextSeq(), Lane: job.Lane, Command: job.Command, Fields: job.Fields,
+		Created: now, Offences: n, Job: job.ID,
+		Expires: now.Add(offenceTimeout(job.Timeout, job.Repeated, n)),
+	}
+	if cur == nil || cur.deleting {
+		return next, Decision{Verdict: Continue, Expires: next.Expires}
+	}
+	// Active: the revert keeps the first add's command and alert; only the timer moves.
+	next.Lane, next.Command, next.Fields, next.Created, next.Job = cur.Lane, cur.Command, cur.Fields, cur.Created, cur.Job
+	return next, Decision{Verdict: Abort, Expires: next.Expires}
+}
+
+// rollbackLocked undoes a decision whose write failed: the offence and the
+// table entry go back to what they were. e.mu is held.
+func (e *Engine) rollbackLocked(ref EntryRef, prev *tableEntry) {
+	e.offences[ref.Key]--
+	t := e.table[ref.Key]
+	if t == nil || t.Seq != ref.Seq {
+		return
+	}
+	if prev == nil {
+		delete(e.table, ref.Key)
+		return
+	}
+	e.table[ref.Key] = prev
+	// Its timer may have fired meanwhile and been dropped as stale.
+	e.timers.schedule(prev.Expires, EntryRef{Key: ref.Key, Seq: prev.Seq})
+}
+
+func (e *Engine) logDecision(en Entry, d Decision) {
+	e.log.Info("active response", "key", en.Key, "verdict", d.Verdict, "offence", en.Offences,
+		"expires", en.Expires.Format(time.RFC3339))
 }
 
 // expire is called by the timers for one entry generation. The delete goes
@@ -162,11 +199,14 @@ func (e *Engine) runDelete(ctx context.Context, entry Entry) {
 	if !e.claimDelete(entry) {
 		return
 	}
-	inv := Invocation{Command: entry.Command, Op: OpDelete, Message: BuildMessage(e.node, OpDelete, entry.Params), Fields: entry.Fields}
-	err := e.runner.Run(ctx, inv, nil)
-	e.logRun(inv, err)
 	ref := EntryRef{Key: entry.Key, Seq: entry.Seq}
-	if ctx.Err() != nil || errors.Is(err, ErrNotStarted) {
+	params, err := e.params(entry)
+	if err == nil {
+		inv := Invocation{Command: entry.Command, Op: OpDelete, Message: BuildMessage(e.node, OpDelete, params), Fields: entry.Fields}
+		err = e.runner.Run(ctx, inv, nil)
+		e.logRun(inv, err)
+	}
+	if ctx.Err() != nil || errors.Is(err, ErrNotStarted) || errors.Is(err, errNoParams) {
 		e.mu.Lock()
 		if t := e.table[entry.Key]; t != nil && t.Seq == entry.Seq {
 			t.deleting = false
@@ -181,9 +221,29 @@ func (e *Engine) runDelete(ctx context.Context, entry Entry) {
 	e.log.Info("reverted", "key", entry.Key)
 }
 
-// forget removes one entry generation from the store and the table.
-func (e *Engine) forget(ref EntryRef) {
-	if err := e.store.Apply(Change{Del: []EntryRef{ref}}); err != nil {
+// errNoParams is a delete whose message could not be read from the store.
+var errNoParams = errors.New("entry parameters unreadable")
+
+// params reads the parameters (the first add's alert) of entry from the
+// store: the table keeps them on disk only. An entry stored without them
+// gets an alert rebuilt from its fields, so that its delete still runs.
+func (e *Engine) params(entry Entry) ([]byte, error) {
+	p, err := e.store.Params(entry.Key)
+	if err != nil {
+		e.log.Error("entry parameters unreadable; retrying later", "key", entry.Key, "err", err)
+		return nil, fmt.Errorf("%w: %s: %w", errNoParams, entry.Key, err)
+	}
+	if len(p) == 0 {
+		e.log.Warn("entry parameters missing; the delete carries an alert rebuilt from its fields", "key", entry.Key)
+		return buildParams(&entry.Command, fieldsAlert(entry.Fields)), nil
+	}
+	return p, nil
+}
+
+// forget removes one entry generation from the store and the table, and
+// settles the jobs named.
+func (e *Engine) forget(ref EntryRef, jobs ...uint64) {
+	if err := e.store.Apply(Change{Del: []EntryRef{ref}, DoneJobs: jobs}); err != nil {
 		e.log.Error("forget entry", "key", ref.Key, "err", err)
 	}
 	e.mu.Lock()
@@ -195,9 +255,13 @@ func (e *Engine) forget(ref EntryRef) {
 
 // runReassert runs an active entry's add again after a reboot wiped it.
 func (e *Engine) runReassert(ctx context.Context, entry Entry) {
-	inv := Invocation{Command: entry.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, entry.Params),
+	params, err := e.params(entry)
+	if err != nil {
+		return
+	}
+	inv := Invocation{Command: entry.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, params),
 		Fields: entry.Fields}
-	err := e.runner.Run(ctx, inv, func([]string) (Decision, error) {
+	err = e.runner.Run(ctx, inv, func([]string) (Decision, error) {
 		return Decision{Verdict: Continue, Expires: entry.Expires}, nil
 	})
 	e.logRun(inv, err)

@@ -55,14 +55,28 @@ func (t *timers) schedule(at time.Time, ref EntryRef) {
 // scheduleEntries schedules the expiry of every entry at once: one heap
 // build instead of a push each (a reboot brings back 100,000 of them).
 func (t *timers) scheduleEntries(entries []Entry) {
-	if len(entries) == 0 {
+	items := make([]timerItem, len(entries))
+	for i, en := range entries {
+		items[i] = timerItem{at: en.Expires, ref: EntryRef{Key: en.Key, Seq: en.Seq}}
+	}
+	t.scheduleItems(items)
+}
+
+// scheduleItems schedules many items: pushed one by one when they are few
+// against the heap, in one heap build otherwise.
+func (t *timers) scheduleItems(items []timerItem) {
+	if len(items) == 0 {
 		return
 	}
 	t.mu.Lock()
-	for _, en := range entries {
-		t.items = append(t.items, timerItem{at: en.Expires, ref: EntryRef{Key: en.Key, Seq: en.Seq}})
+	if len(items) < len(t.items)/8 {
+		for _, it := range items {
+			heap.Push(&t.items, it)
+		}
+	} else {
+		t.items = append(t.items, items...)
+		heap.Init(&t.items)
 	}
-	heap.Init(&t.items)
 	t.mu.Unlock()
 	select {
 	case t.wake <- struct{}{}:
