@@ -27,6 +27,7 @@ type commandRunner struct {
 var (
 	_ engine.Runner     = (*commandRunner)(nil)
 	_ engine.Reasserter = (*commandRunner)(nil)
+	_ engine.Grouper    = (*commandRunner)(nil)
 )
 
 func newCommandRunner(root string, scripts engine.Runner, arlog *platform.ARLog, log *slog.Logger, restart func() error) *commandRunner {
@@ -52,6 +53,14 @@ func (r *commandRunner) Run(ctx context.Context, inv engine.Invocation, check en
 		return r.builtins.Run(ctx, inv, check)
 	}
 	return r.scripts.Run(ctx, inv, check)
+}
+
+// Group is the batch form of a built-in, nil for a script.
+func (r *commandRunner) Group(c engine.Command) engine.Group {
+	if !r.builtin(c.Executable) {
+		return nil
+	}
+	return r.builtins.Group(c)
 }
 
 // Reassert re-applies the built-ins' blocks in batches (one netlink

@@ -62,7 +62,7 @@ func (l *ARLog) programLine(program, msg string) error {
 	if l == nil {
 		return nil
 	}
-	b := []byte(formatLine(l.now(), program, msg))
+	b := appendLine(nil, l.now().Local().Format(arTimeLayout), program, msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
@@ -107,10 +107,52 @@ func FormatARLine(t time.Time, executable, msg string) string {
 	return formatLine(t, ARName(executable), msg)
 }
 
+// lineBreaks turns the line breaks inside a message into spaces, so that a
+// message stays one line of the log.
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+
 func formatLine(t time.Time, program, msg string) string {
+	return string(appendLine(nil, t.Local().Format(arTimeLayout), program, msg))
+}
+
+// appendLine appends one line of the log, stamp being the formatted time.
+func appendLine(b []byte, stamp, program, msg string) []byte {
+	b = append(b, stamp...)
+	b = append(b, ' ')
+	b = append(b, program...)
+	b = append(b, ": "...)
 	msg = strings.TrimRight(msg, "\r\n")
-	msg = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(msg)
-	return t.Local().Format(arTimeLayout) + " " + program + ": " + msg + "\n"
+	if strings.ContainsAny(msg, "\r\n") {
+		msg = lineBreaks.Replace(msg)
+	}
+	b = append(b, msg...)
+	return append(b, '\n')
+}
+
+// programLines appends msgs as lines of program in one write(2), so that a
+// batch of runs costs one system call and stays together in the file.
+func (l *ARLog) programLines(program string, msgs []string) error {
+	if l == nil || len(msgs) == 0 {
+		return nil
+	}
+	stamp := l.now().Local().Format(arTimeLayout)
+	size := 0
+	for _, m := range msgs {
+		size += len(stamp) + len(program) + len(m) + 4
+	}
+	b := make([]byte, 0, size)
+	for _, m := range msgs {
+		b = appendLine(b, stamp, program, m)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return errARLogClosed
+	}
+	if _, err := l.f.Write(b); err != nil {
+		return fmt.Errorf("write active-responses.log: %w", err)
+	}
+	return nil
 }
 
 // ProgramLog writes to an ARLog lines named by program, the way Wazuh's
@@ -134,6 +176,13 @@ func (l *ARLog) Programs(log *slog.Logger) ProgramLog {
 // Line appends one line for program.
 func (p ProgramLog) Line(program, msg string) {
 	if err := p.ar.programLine(program, msg); err != nil {
+		p.log.Warn("active-responses.log", "err", err)
+	}
+}
+
+// Lines appends lines for program in one write.
+func (p ProgramLog) Lines(program string, msgs []string) {
+	if err := p.ar.programLines(program, msgs); err != nil {
 		p.log.Warn("active-responses.log", "err", err)
 	}
 }

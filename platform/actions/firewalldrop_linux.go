@@ -151,6 +151,34 @@ func (f *FirewallDrop) Refresh(ctx context.Context, t Target, expires time.Time)
 	return nil
 }
 
+// RefreshMany is Refresh for many blocks, in batches with nftables.
+func (f *FirewallDrop) RefreshMany(ctx context.Context, blocks []Block) error {
+	fw, err := f.backend()
+	if err != nil {
+		return err
+	}
+	nft, ok := fw.(*nftBackend)
+	if !ok {
+		return f.AddMany(ctx, blocks)
+	}
+	valid := make([]Block, len(blocks))
+	for i, b := range blocks {
+		a, err := targetAddr(b.Target)
+		if err != nil {
+			return fmt.Errorf("firewall-drop: %w", err)
+		}
+		valid[i] = Block{Target: Target{Addr: a}, Expires: b.Expires}
+	}
+	return nft.refreshMany(ctx, valid)
+}
+
+// kernelTimeouts reports whether blocks carry a kernel timeout: with the
+// nftables backend they do.
+func (f *FirewallDrop) kernelTimeouts() bool {
+	fw, err := f.backend()
+	return err == nil && fw.name() == BackendNFTables
+}
+
 // Close releases the netlink socket of the nftables backend.
 func (f *FirewallDrop) Close() error {
 	f.mu.Lock()

@@ -104,6 +104,33 @@ func (b *nftBackend) refresh(ctx context.Context, a netip.Addr, expires time.Tim
 	return b.commit(ops)
 }
 
+// refreshMany is refresh for many blocks, nftChunk elements a transaction:
+// all adds, all deletes, all adds again, so that each step is one message
+// per family.
+func (b *nftBackend) refreshMany(ctx context.Context, blocks []Block) error {
+	now := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for len(blocks) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(len(blocks), b.chunk)
+		ops := make([]nftOp, 3*n)
+		for i, bl := range blocks[:n] {
+			t := b.timeout(bl.Expires, now)
+			ops[i] = nftOp{addr: bl.Target.Addr, timeout: t}
+			ops[n+i] = nftOp{del: true, addr: bl.Target.Addr}
+			ops[2*n+i] = ops[i]
+		}
+		if err := b.commit(ops); err != nil {
+			return fmt.Errorf("firewall-drop: nftables: %w", err)
+		}
+		blocks = blocks[n:]
+	}
+	return nil
+}
+
 // timeout is the kernel timeout for a block reverted at expires: margin
 // past it, at least a second; none for a block without expiry.
 func (b *nftBackend) timeout(expires, now time.Time) time.Duration {

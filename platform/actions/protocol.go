@@ -20,6 +20,11 @@ type ARLogger interface {
 	Line(executable, msg string)
 }
 
+// linesLogger is an ARLogger that writes many lines in one write.
+type linesLogger interface {
+	Lines(executable string, msgs []string)
+}
+
 // request is one execd message as a Wazuh 4.x script reads it. The raw
 // fields are only checked for their kind (answerLine echoes the message
 // itself).
@@ -62,6 +67,9 @@ func isNumber(raw json.RawMessage) bool {
 // answerLine is execd's answer to a check_keys: the message msg, on one
 // line, with its command set to the verdict.
 func answerLine(msg []byte, v engine.Verdict) []byte {
+	if line, ok := engine.AnswerMessage(msg, v); ok {
+		return line // the engine's own message: spliced, not re-encoded
+	}
 	line, err := arproto.Compact(msg)
 	if err == nil {
 		line, err = arproto.SetCommand(line, v.String())
@@ -93,6 +101,17 @@ func newARLog(log ARLogger, name string) arLog {
 func (l arLog) line(msg string) {
 	if l.log != nil {
 		l.log.Line(l.prog, strings.TrimRight(msg, "\r\n"))
+	}
+}
+
+// lines writes msgs, in one write where the logger can.
+func (l arLog) lines(msgs []string) {
+	if ll, ok := l.log.(linesLogger); ok {
+		ll.Lines(l.prog, msgs)
+		return
+	}
+	for _, m := range msgs {
+		l.line(m)
 	}
 }
 

@@ -1,9 +1,7 @@
 package actions
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -102,11 +100,7 @@ func (r *Runner) Reassert(ctx context.Context, entries []engine.Entry) (rest []e
 		if keys == nil { // bad target, or a stateless built-in
 			continue
 		}
-		extra, err := extraArgs(e.Params)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("reassert %s: %w", e.Key, err))
-			continue
-		}
+		extra := e.Command.ExtraArgs // the message's extra_args are the command's
 		k := actionKey(name, extra)
 		if groups[k] == nil {
 			groups[k] = &group{name: name, extra: extra, blocks: make([]Block, 0, len(entries))}
@@ -119,33 +113,13 @@ func (r *Runner) Reassert(ctx context.Context, entries []engine.Entry) (rest []e
 	return rest, errors.Join(errs...)
 }
 
-// noExtraArgs is how the engine's parameters begin when the command has no
-// extra_args: the common case, recognised without decoding the alert.
-var noExtraArgs = []byte(`{"extra_args":[]`)
-
-// extraArgs returns the extra_args of a stored entry's parameters.
-func extraArgs(params []byte) ([]string, error) {
-	if bytes.HasPrefix(params, noExtraArgs) {
-		return nil, nil
-	}
-	var p struct {
-		ExtraArgs []string `json:"extra_args"`
-	}
-	err := json.Unmarshal(params, &p)
-	return p.ExtraArgs, err
-}
-
 // addMany adds blocks with the action named name, in one batch if it can.
 func (r *Runner) addMany(ctx context.Context, name string, extra []string, blocks []Block) error {
 	a, err := r.action(name, extra)
 	if err != nil {
 		return err
 	}
-	if b, ok := a.(Batcher); ok {
-		err = b.AddMany(ctx, blocks)
-	} else {
-		err = addEach(ctx, a, blocks)
-	}
+	err = addMany(ctx, a, blocks)
 	l := newARLog(r.log, name)
 	if err != nil {
 		l.line(fmt.Sprintf("Reasserting %d blocks failed: %v", len(blocks), err))

@@ -202,22 +202,3 @@ func TestAnswerLine_KeepsAlert(t *testing.T) {
 	}
 }
 
-func TestExtraArgs(t *testing.T) {
-	tests := []struct {
-		params string
-		want   []string
-	}{
-		{`{"extra_args":[],"alert":{"data":{"srcip":"203.0.113.1"}}}`, nil},
-		{`{"extra_args":["backend=iptables"],"alert":{}}`, []string{"backend=iptables"}},
-		{`{"alert":{},"extra_args":["-a"]}`, []string{"-a"}},
-	}
-	for _, tt := range tests {
-		got, err := extraArgs([]byte(tt.params))
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("extraArgs(%s) = %q, %v; want %q", tt.params, got, err, tt.want)
-		}
-	}
-	if _, err := extraArgs([]byte(`{"extra_args":`)); err == nil {
-		t.Error("broken parameters accepted")
-	}
-}

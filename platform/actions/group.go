@@ -1,0 +1,145 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform/internal/arproto"
+)
+
+var _ engine.Grouper = (*Runner)(nil)
+
+// Group returns the batch form of built-in command c for the engine's group
+// commit, nil when c names no keyed built-in on this OS or its extra_args
+// are wrong (run alone, it says why). The target of each add comes from the
+// alert fields the engine already validated, so a group costs no decoding.
+func (r *Runner) Group(c engine.Command) engine.Group {
+	name := baseName(c.Executable)
+	kind := KindOf(name)
+	if kind == KeyNone {
+		return nil
+	}
+	act, err := r.action(name, c.ExtraArgs)
+	if err != nil {
+		return nil
+	}
+	return &group{name: name, kind: kind, act: act, log: newARLog(r.log, name)}
+}
+
+// group is one built-in's batch form: engine.Group.
+type group struct {
+	name string
+	kind KeyKind
+	act  Action
+	log  arLog
+}
+
+// kernelTimeouter is implemented by actions whose blocks may carry a
+// kernel-side timeout (firewall-drop on nftables).
+type kernelTimeouter interface {
+	kernelTimeouts() bool
+}
+
+// manyRefresher is a Refresher that moves many timeouts at once.
+type manyRefresher interface {
+	RefreshMany(ctx context.Context, blocks []Block) error
+}
+
+// Keys are the keys the built-in sends in check_keys for an alert with
+// fields f: the same as TargetFromAlert finds in the alert itself.
+func (g *group) Keys(f engine.Fields) ([]string, error) {
+	_, keys, err := fieldsTarget(g.kind, f)
+	return keys, err
+}
+
+func (g *group) KernelTimeout() bool {
+	k, ok := g.act.(kernelTimeouter)
+	return ok && k.kernelTimeouts()
+}
+
+// Apply adds the blocks of the continues in one batch (AddMany where the
+// action has it), moves the kernel timeouts of the aborts (in one batch
+// where it can), and writes each run's active-responses.log lines, as the
+// built-in run alone writes them, in one write.
+func (g *group) Apply(ctx context.Context, adds []engine.GroupAdd) error {
+	var blocks, moved []Block
+	for _, a := range adds {
+		t, _, err := fieldsTarget(g.kind, a.Fields)
+		if err != nil {
+			return fmt.Errorf("%s: %w", g.name, err) // unreachable: Keys accepted them
+		}
+		b := Block{Target: t, Expires: a.Decision.Expires}
+		if a.Decision.Verdict == engine.Continue {
+			blocks = append(blocks, b)
+		} else if !b.Expires.IsZero() {
+			moved = append(moved, b)
+		}
+	}
+	addErr := addMany(ctx, g.act, blocks)
+	refreshErr := refreshMany(ctx, g.act, moved)
+	g.logRuns(adds, addErr, refreshErr)
+	return errors.Join(addErr, refreshErr)
+}
+
+// addMany adds blocks with a, in one batch if it can.
+func addMany(ctx context.Context, a Action, blocks []Block) error {
+	if len(blocks) == 0 {
+		return nil
+	}
+	if b, ok := a.(Batcher); ok {
+		return b.AddMany(ctx, blocks)
+	}
+	return addEach(ctx, a, blocks)
+}
+
+// refreshMany moves the kernel timeouts of blocks, where a has them.
+func refreshMany(ctx context.Context, a Action, blocks []Block) error {
+	if len(blocks) == 0 {
+		return nil
+	}
+	if m, ok := a.(manyRefresher); ok {
+		return m.RefreshMany(ctx, blocks)
+	}
+	r, ok := a.(Refresher)
+	if !ok {
+		return nil
+	}
+	for _, b := range blocks {
+		if err := r.Refresh(ctx, b.Target, b.Expires); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logRuns writes the lines serve writes for each add: Starting, the
+// message, check_keys, execd's answer, then Ended (after the error, if the
+// apply failed) or Aborted.
+func (g *group) logRuns(adds []engine.GroupAdd, addErr, refreshErr error) {
+	if g.log.log == nil {
+		return
+	}
+	lines := make([]string, 0, 6*len(adds))
+	for _, a := range adds {
+		answer, ok := engine.AnswerMessage(a.Message, a.Decision.Verdict)
+		if !ok {
+			answer = answerLine(a.Message, a.Decision.Verdict)
+		}
+		lines = append(lines, "Starting", string(a.Message),
+			string(arproto.CheckKeysLine(g.name, a.Keys)), string(answer))
+		if a.Decision.Verdict == engine.Abort {
+			if refreshErr != nil {
+				lines = append(lines, refreshErr.Error())
+			}
+			lines = append(lines, "Aborted")
+			continue
+		}
+		if addErr != nil {
+			lines = append(lines, addErr.Error())
+		}
+		lines = append(lines, "Ended")
+	}
+	g.log.lines(lines)
+}
