@@ -205,16 +205,19 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 		return errors.New("engine: Run called twice")
 	}
 	rebooted := st.BootID != "" && e.bootID != "" && st.BootID != e.bootID
-	marked := make(map[EntryRef]bool, len(st.Marked))
+	// A mark names the generation whose continue it recorded; aborts since
+	// then made newer generations of the same block, still unapplied.
+	marked := make(map[string]uint64, len(st.Marked))
 	for _, r := range st.Marked {
-		marked[r] = true
+		marked[r.Key] = r.Seq
 	}
 	now := e.now()
 	// Partitioned in place: the state's slice is not needed after this.
 	entries := st.Entries
 	n := 0
 	for i, en := range entries {
-		if en.Expires.After(now) && (rebooted || marked[EntryRef{Key: en.Key, Seq: en.Seq}]) {
+		seq, isMarked := marked[en.Key]
+		if en.Expires.After(now) && (rebooted || isMarked && seq <= en.Seq) {
 			entries[n], entries[i] = entries[i], entries[n]
 			n++
 		}

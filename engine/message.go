@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -37,6 +38,29 @@ func BuildMessage(node string, op Op, params []byte) []byte {
 	b = append(b, `","parameters":`...)
 	b = append(b, params...)
 	return append(b, '}')
+}
+
+// addCommand is where BuildMessage puts an add's command: the first match in
+// a message is it, since the origin name before it is JSON text whose quotes
+// are escaped.
+var addCommand = []byte(`,"command":"add","parameters":`)
+
+// AnswerMessage is execd's answer to a check_keys for the add message msg
+// built by BuildMessage: the same message with "command" set to the
+// verdict. It is spliced, not re-encoded, so the alert stays exactly as
+// read; ok is false for a message not built by BuildMessage.
+func AnswerMessage(msg []byte, v Verdict) (answer []byte, ok bool) {
+	i := bytes.Index(msg, addCommand)
+	if i < 0 {
+		return nil, false
+	}
+	verdict := v.String()
+	b := make([]byte, 0, len(msg)+len(verdict))
+	b = append(b, msg[:i]...)
+	b = append(b, `,"command":"`...)
+	b = append(b, verdict...)
+	b = append(b, '"')
+	return append(b, msg[i+len(`,"command":"add"`):]...), true
 }
 
 // TableKey is the key of the table of active responses: the executable's
