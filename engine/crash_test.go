@@ -68,7 +68,7 @@ type worldStore struct {
 	epoch int
 }
 
-func (s worldStore) Load() (*State, error)              { return s.w.store.Load() }
+func (s worldStore) Load() (*State, error)             { return s.w.store.Load() }
 func (s worldStore) Params(key string) ([]byte, error) { return s.w.store.Params(key) }
 func (s worldStore) Close() error                      { return nil }
 func (s worldStore) Apply(c Change) error {

@@ -201,4 +201,3 @@ func TestAnswerLine_KeepsAlert(t *testing.T) {
 		t.Errorf("answer\n got %s\nwant %s", got, want)
 	}
 }
-
