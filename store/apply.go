@@ -41,15 +41,18 @@ func (db *DB) commit(fn func(*bolt.Tx) error) error {
 }
 
 func isEmpty(c engine.Change) bool {
-	return len(c.Put) == 0 && len(c.Del) == 0 && len(c.Jobs) == 0 && len(c.DoneJobs) == 0 &&
-		len(c.Offences) == 0 && len(c.Positions) == 0 && c.BootID == ""
+	return len(c.Put) == 0 && len(c.Del) == 0 && len(c.Mark) == 0 && len(c.Unmark) == 0 &&
+		len(c.Jobs) == 0 && len(c.DoneJobs) == 0 && len(c.Offences) == 0 && len(c.Positions) == 0 &&
+		c.BootID == ""
 }
 
-// encoded is a Change with its values already encoded, so that the part that
-// runs inside the shared transaction is short and cannot fail on encoding.
+// encoded is a Change with its values already encoded (and Params
+// compressed), so that the part that runs inside the shared transaction is
+// short and cannot fail on encoding.
 type encoded struct {
 	c         engine.Change
 	entries   [][]byte // by index of c.Put
+	params    [][]byte // by index of c.Put: nil keeps, empty removes (see putParams)
 	jobs      [][]byte // by index of c.Jobs
 	positions [][]byte // by index of c.Positions
 }
@@ -60,6 +63,9 @@ func encodeChange(c engine.Change) (*encoded, error) {
 	if w.entries, err = encodeAll(c.Put, encodeEntry); err != nil {
 		return nil, err
 	}
+	if w.params, err = encodeAll(c.Put, encodeParamsOf); err != nil {
+		return nil, err
+	}
 	if w.jobs, err = encodeAll(c.Jobs, encodeJob); err != nil {
 		return nil, err
 	}
@@ -67,6 +73,18 @@ func encodeChange(c engine.Change) (*encoded, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// encodeParamsOf is what putParams writes for e: nil when e keeps the
+// stored Params, empty when it has none.
+func encodeParamsOf(e engine.Entry) ([]byte, error) {
+	switch {
+	case e.Params == nil:
+		return nil, nil
+	case len(e.Params) == 0:
+		return []byte{}, nil
+	}
+	return encodeParams(e.Params), nil
 }
 
 func encodeAll[T any](vs []T, enc func(T) ([]byte, error)) ([][]byte, error) {
@@ -83,12 +101,13 @@ func encodeAll[T any](vs []T, enc func(T) ([]byte, error)) ([][]byte, error) {
 
 // buckets are the store's buckets in one transaction.
 type buckets struct {
-	entries, expiry, jobs, offences, positions, meta *bolt.Bucket
+	entries, expiry, params, marks, jobs, offences, positions, meta *bolt.Bucket
 }
 
 func bucketsOf(tx *bolt.Tx) *buckets {
 	return &buckets{
 		entries: tx.Bucket(bucketEntries), expiry: tx.Bucket(bucketExpiry),
+		params: tx.Bucket(bucketParams), marks: tx.Bucket(bucketMarks),
 		jobs: tx.Bucket(bucketJobs), offences: tx.Bucket(bucketOffences),
 		positions: tx.Bucket(bucketPositions), meta: tx.Bucket(bucketMeta),
 	}
@@ -100,8 +119,8 @@ func bucketsOf(tx *bolt.Tx) *buckets {
 func (w *encoded) write(tx *bolt.Tx) error {
 	b := bucketsOf(tx)
 	steps := []func(*buckets) error{
-		w.putJobs, w.putEntries, w.delEntries, w.doneJobs,
-		w.setOffences, w.putPositions, w.setBootID,
+		w.putJobs, w.putEntries, w.delEntries, w.mark, w.unmark,
+		w.doneJobs, w.setOffences, w.putPositions, w.setBootID,
 	}
 	for _, step := range steps {
 		if err := step(b); err != nil {
@@ -136,6 +155,27 @@ func (w *encoded) putEntries(b *buckets) error {
 		if err := b.expiry.Put(expiryKey(e.Expires, e.Key), []byte{}); err != nil {
 			return fmt.Errorf("index entry %q: %w", e.Key, err)
 		}
+		if err := putParams(b, k, w.params[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putParams writes the encoded Params v of entry k: nil keeps those
+// stored (a Put without Params), empty removes them.
+func putParams(b *buckets, k, v []byte) error {
+	var err error
+	switch {
+	case v == nil:
+		return nil
+	case len(v) == 0:
+		err = b.params.Delete(k)
+	default:
+		err = b.params.Put(k, v)
+	}
+	if err != nil {
+		return fmt.Errorf("put params of %q: %w", k, err)
 	}
 	return nil
 }
@@ -155,6 +195,12 @@ func (w *encoded) delEntries(b *buckets) error {
 		}
 		if err := b.entries.Delete(k); err != nil {
 			return fmt.Errorf("delete entry %q: %w", r.Key, err)
+		}
+		if err := b.params.Delete(k); err != nil {
+			return fmt.Errorf("delete params of %q: %w", r.Key, err)
+		}
+		if err := b.marks.Delete(k); err != nil {
+			return fmt.Errorf("delete mark of %q: %w", r.Key, err)
 		}
 	}
 	return nil

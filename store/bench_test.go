@@ -68,10 +68,18 @@ func benchAddr(i int) netip.Addr {
 }
 
 // benchAlert is an sshd brute-force alert of alerts.json as Wazuh 4.x writes
-// it (about 1.6 KB), for addr.
+// it (about 1.7 KB), for addr: the line that fired the rule and the seven
+// before it, each a few seconds, two process ids and two ports apart, as in
+// Wazuh's own sample of rule 5712.
 func benchAlert(addr string, i int) string {
-	line := fmt.Sprintf("Nov 23 10:00:%02d node01 sshd[%d]: Failed password for invalid user admin from %s port %d ssh2", i%60, 1000+i%30000, addr, 40000+i%20000)
-	prev := strings.Repeat(line+`\n`, 6)
+	line := func(k int) string {
+		return fmt.Sprintf("Nov 23 10:%02d:%02d node01 sshd[%d]: Failed password for invalid user admin from %s port %d ssh2",
+			(i+600-3*k)/60%60, (i+600-3*k)%60, 1000+i%30000-2*k, addr, 40000+i%20000-2*k)
+	}
+	prev := make([]string, 7)
+	for k := range prev {
+		prev[k] = line(k + 1)
+	}
 	return `{"timestamp":"2026-11-23T10:00:00.123+0000","rule":{"level":10,` +
 		`"description":"sshd: brute force trying to get access to the system. Authentication failed.",` +
 		`"id":"5712","mitre":{"id":["T1110"],"tactic":["Credential Access"],"technique":["Brute Force"]},` +
@@ -80,26 +88,33 @@ func benchAlert(addr string, i int) string {
 		`"pci_dss":["11.4","10.2.4","10.2.5"],"tsc":["CC6.1","CC6.8","CC7.2","CC7.3"]},` +
 		`"agent":{"id":"000","name":"node01"},"manager":{"name":"node01"},` +
 		fmt.Sprintf(`"id":"1732356000.%d",`, i) +
-		`"previous_output":"` + prev + `",` +
-		`"full_log":"` + line + `",` +
+		`"previous_output":"` + strings.Join(prev, `\n`) + `",` +
+		`"full_log":"` + line(0) + `",` +
 		`"predecoder":{"program_name":"sshd","timestamp":"Nov 23 10:00:00","hostname":"node01"},` +
 		`"decoder":{"parent":"sshd","name":"sshd"},` +
-		`"data":{"srcip":"` + addr + `","srcport":"51234","srcuser":"admin"},"location":"/var/log/auth.log"}`
+		fmt.Sprintf(`"data":{"srcip":"%s","srcport":"%d","srcuser":"admin"},"location":"/var/log/auth.log"}`, addr, 40000+i%20000)
+}
+
+// realParams are the Params the engine builds for the i-th alert of
+// benchAlert: extra_args, the alert, the program.
+func realParams(i int) []byte {
+	return []byte(`{"extra_args":[],"alert":` + benchAlert(benchAddr(i).String(), i) +
+		`,"program":"active-response/bin/firewall-drop"}`)
 }
 
 // realEntry is the i-th of a reboot's worth of firewall-drop entries with
-// Params as the engine builds them (extra_args, the alert, the program).
+// Params as the engine builds them.
 func realEntry(i int, now time.Time) engine.Entry {
 	addr := benchAddr(i).String()
 	key := "firewall-drop-" + addr
 	return engine.Entry{
 		Key: key, Seq: uint64(i + 1), Lane: "firewall-drop|" + addr + "|",
-		Command: engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true, Line: 12},
-		Params: []byte(`{"extra_args":[],"alert":` + benchAlert(addr, i) +
-			`,"program":"active-response/bin/firewall-drop"}`),
+		Command:  engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true, Line: 12},
+		Params:   realParams(i),
 		Fields:   engine.Fields{User: "-", SrcIP: addr, AlertID: fmt.Sprintf("1732356000.%d", i), RuleID: "5712", Location: "sshd", Filename: "-"},
 		Created:  now.Add(-time.Duration(i%3600) * time.Second),
 		Expires:  now.Add(time.Hour - time.Duration(i%3600)*time.Second),
 		Offences: 1 + i%3,
+		Job:      uint64(i),
 	}
 }

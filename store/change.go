@@ -23,9 +23,13 @@ func validate(c engine.Change) error {
 			return err
 		}
 	}
-	for _, r := range c.Del {
-		if err := checkKey("deleted entry key", r.Key); err != nil {
-			return err
+	for what, rs := range map[string][]engine.EntryRef{
+		"deleted entry key": c.Del, "marked entry key": c.Mark, "unmarked entry key": c.Unmark,
+	} {
+		for _, r := range rs {
+			if err := checkKey(what, r.Key); err != nil {
+				return err
+			}
 		}
 	}
 	for k, n := range c.Offences {

@@ -12,8 +12,10 @@ import (
 // Record formats: the first byte of every entry, job and position value.
 // A change to a layout below takes a new format number (and a schema
 // version, see db.go), so that an old file is refused, never misread.
+// Entry format 1 (schema 2, with Params inside) is read only by the
+// migration (migrate.go).
 const (
-	entryFormat    = 1
+	entryFormat    = 2
 	jobFormat      = 1
 	positionFormat = 1
 )
@@ -21,17 +23,21 @@ const (
 // An entry is
 //
 //	u8 format, u64 Seq, time Expires, time Created   (fixed: see decodeHead)
-//	varint Offences, then the body
+//	varint Offences, uvarint Job, then the body
 //
 // a job is
 //
-//	u8 format, varint Timeout, uvarint n, n x varint Repeated, then the body
+//	u8 format, varint Timeout, uvarint n, n x varint Repeated, then the
+//	body, then bytes Params (the rest of the value)
 //
 // and the body, shared by both, is
 //
 //	varint Protocol, varint Line, u8 flags (1: TimeoutAllowed), uvarint n,
 //	strings Lane, Name, Executable, User, SrcIP, AlertID, RuleID, Location,
-//	Filename, then n x ExtraArgs, then bytes Params (the rest of the value).
+//	Filename, then n x ExtraArgs.
+//
+// An entry's Params are not in its record but in the params bucket (see
+// params.go), so that Load reads about a hundred bytes an entry.
 //
 // A position is u8 format, varint Offset, string FileID.
 const flagTimeoutAllowed = 1
@@ -39,24 +45,26 @@ const flagTimeoutAllowed = 1
 // headSize is the fixed prefix of an entry: format, Seq and Expires.
 const headSize = 1 + 8 + 12
 
+// encodeEntry encodes e without its Params.
 func encodeEntry(e engine.Entry) ([]byte, error) {
-	b := make([]byte, 0, 96+len(e.Key)+len(e.Lane)+len(e.Params)+fieldsLen(e.Fields))
+	b := make([]byte, 0, 96+len(e.Key)+len(e.Lane)+fieldsLen(e.Fields))
 	b = append(b, entryFormat)
 	b = appendU64(b, e.Seq)
 	b = appendTime(b, e.Expires)
 	b = appendTime(b, e.Created)
 	b = binary.AppendVarint(b, int64(e.Offences))
-	return appendBody(b, e.Lane, e.Command, e.Fields, e.Params), nil
+	b = binary.AppendUvarint(b, e.Job)
+	return appendBody(b, e.Lane, e.Command, e.Fields), nil
 }
 
-// decodeEntry decodes the entry stored under key, its Params carved from
-// params (nil: an allocation of their own).
-func decodeEntry(params *slab, key string, v []byte) (engine.Entry, error) {
-	r := reader{b: v, params: params}
+// decodeEntry decodes the entry stored under key; its Params are nil.
+func decodeEntry(key string, v []byte) (engine.Entry, error) {
+	r := reader{b: v}
 	r.version(entryFormat)
 	e := engine.Entry{Key: key, Seq: r.u64(), Expires: r.time(), Created: r.time()}
 	e.Offences = int(r.varint())
-	e.Lane, e.Command, e.Fields, e.Params = r.body()
+	e.Job = r.uvarint()
+	e.Lane, e.Command, e.Fields = r.body()
 	if err := r.end(); err != nil {
 		return engine.Entry{}, fmt.Errorf("decode entry %q: %w", key, err)
 	}
@@ -87,7 +95,8 @@ func encodeJob(j engine.Job) ([]byte, error) {
 	for _, d := range j.Repeated {
 		b = binary.AppendVarint(b, int64(d))
 	}
-	return appendBody(b, j.Lane, j.Command, j.Fields, j.Params), nil
+	b = appendBody(b, j.Lane, j.Command, j.Fields)
+	return appendBytes(b, j.Params), nil
 }
 
 func decodeJob(id uint64, v []byte) (engine.Job, error) {
@@ -100,7 +109,8 @@ func decodeJob(id uint64, v []byte) (engine.Job, error) {
 			j.Repeated[i] = time.Duration(r.varint())
 		}
 	}
-	j.Lane, j.Command, j.Fields, j.Params = r.body()
+	j.Lane, j.Command, j.Fields = r.body()
+	j.Params = r.copyBytes()
 	if err := r.end(); err != nil {
 		return engine.Job{}, fmt.Errorf("decode job %d: %w", id, err)
 	}
@@ -131,7 +141,7 @@ func fieldsLen(f engine.Fields) int {
 }
 
 // appendBody appends what entries and jobs share (the layout above).
-func appendBody(b []byte, lane string, c engine.Command, f engine.Fields, params []byte) []byte {
+func appendBody(b []byte, lane string, c engine.Command, f engine.Fields) []byte {
 	b = binary.AppendVarint(b, int64(c.Protocol))
 	b = binary.AppendVarint(b, int64(c.Line))
 	var flags byte
@@ -146,12 +156,11 @@ func appendBody(b []byte, lane string, c engine.Command, f engine.Fields, params
 	for _, s := range c.ExtraArgs {
 		b = appendString(b, s)
 	}
-	return appendBytes(b, params)
+	return b
 }
 
-// body reads what appendBody wrote. Its strings share one allocation, and
-// Params has one of its own.
-func (r *reader) body() (lane string, c engine.Command, f engine.Fields, params []byte) {
+// body reads what appendBody wrote. Its strings share one allocation.
+func (r *reader) body() (lane string, c engine.Command, f engine.Fields) {
 	c.Protocol = engine.Protocol(r.varint())
 	c.Line = int(r.varint())
 	c.TimeoutAllowed = r.u8()&flagTimeoutAllowed != 0
@@ -164,14 +173,14 @@ func (r *reader) body() (lane string, c engine.Command, f engine.Fields, params 
 	}
 	r.strings(s)
 	if r.err != nil {
-		return "", engine.Command{}, engine.Fields{}, nil
+		return "", engine.Command{}, engine.Fields{}
 	}
 	lane, c.Name, c.Executable = s[0], s[1], s[2]
 	f = engine.Fields{User: s[3], SrcIP: s[4], AlertID: s[5], RuleID: s[6], Location: s[7], Filename: s[8]}
 	if extra := s[fixedStrings:]; len(extra) > 0 {
 		c.ExtraArgs = append([]string(nil), extra...)
 	}
-	return lane, c, f, r.copyBytes()
+	return lane, c, f
 }
 
 // expiryNanos is the sort position of an expiry time: unix nanoseconds,

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ type scenario struct {
 	name  string
 	steps []step
 	want  engine.State // Offences and Positions may be left nil for empty
+	// params are what Params must return for each key named here; for any
+	// other key, an entry's or not, it must return nil.
+	params map[string]string
 }
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.FixedZone("CET", 3600))
@@ -82,8 +86,40 @@ func runScenario(t *testing.T, im impl, sc scenario) {
 		}
 	}
 	checkState(t, s, sc.want)
+	checkParams(t, s, sc.steps, sc.params)
 	if im.reopen != nil {
-		checkState(t, im.reopen(t, s), sc.want)
+		s = im.reopen(t, s)
+		checkState(t, s, sc.want)
+		checkParams(t, s, sc.steps, sc.params)
+	}
+}
+
+// checkParams checks Params of every key in want, of every key the steps
+// name, and of a key never written.
+func checkParams(t *testing.T, s engine.Store, steps []step, want map[string]string) {
+	t.Helper()
+	keys := []string{"never-written"}
+	for _, st := range steps {
+		for _, e := range st.change.Put {
+			keys = append(keys, e.Key)
+		}
+		for _, r := range slices.Concat(st.change.Del, st.change.Mark, st.change.Unmark) {
+			keys = append(keys, r.Key)
+		}
+	}
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for _, k := range keys {
+		got, err := s.Params(k)
+		if err != nil {
+			t.Errorf("Params(%q): %v", k, err)
+			continue
+		}
+		w, ok := want[k]
+		if !ok && got != nil || ok && string(got) != w {
+			t.Errorf("Params(%q) = %q, want %q (set: %v)", k, got, w, ok)
+		}
 	}
 }
 
@@ -121,12 +157,15 @@ func TestStore_ApplyAfterClose(t *testing.T) {
 			if _, err := s.Load(); !errors.Is(err, ErrClosed) {
 				t.Errorf("Load after Close: %v, want ErrClosed", err)
 			}
+			if _, err := s.Params("a"); !errors.Is(err, ErrClosed) {
+				t.Errorf("Params after Close: %v, want ErrClosed", err)
+			}
 		})
 	}
 }
 
 // TestStore_NoAliasing checks that neither the Change's slices nor the
-// loaded State share memory with the store.
+// loaded State nor the Params returned share memory with the store.
 func TestStore_NoAliasing(t *testing.T) {
 	for _, im := range impls() {
 		t.Run(im.name, func(t *testing.T) {
@@ -142,12 +181,17 @@ func TestStore_NoAliasing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			first.Entries[0].Params[1] = 'Y'
+			first.Entries[0].Command.ExtraArgs[0] = "loaded"
 			first.Offences["new"] = 1
+			p, err := s.Params("a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p[1] = 'Y'
 			want := entry("a", 1, time.Hour)
-			want.Params = []byte(`{"x":1}`)
 			want.Command.ExtraArgs = []string{"-v"}
 			checkState(t, s, engine.State{Entries: []engine.Entry{want}})
+			checkParams(t, s, nil, map[string]string{"a": `{"x":1}`})
 		})
 	}
 }

@@ -14,19 +14,23 @@ import (
 	"github.com/threatlockdown/threatlockdown/engine"
 )
 
-// schemaVersion is the layout of the buckets below. Open refuses any other.
-const schemaVersion = 2
+// schemaVersion is the layout of the buckets below. Open migrates schema 2
+// (migrate.go) and refuses any other.
+const schemaVersion = 3
 
 // Buckets and meta keys; see the package doc.
 var (
 	bucketEntries   = []byte("entries")
 	bucketExpiry    = []byte("expiry")
+	bucketParams    = []byte("params")
+	bucketMarks     = []byte("marks")
 	bucketJobs      = []byte("jobs")
 	bucketOffences  = []byte("offences")
 	bucketPositions = []byte("positions")
 	bucketMeta      = []byte("meta")
 
-	allBuckets = [][]byte{bucketEntries, bucketExpiry, bucketJobs, bucketOffences, bucketPositions, bucketMeta}
+	allBuckets = [][]byte{bucketEntries, bucketExpiry, bucketParams, bucketMarks,
+		bucketJobs, bucketOffences, bucketPositions, bucketMeta}
 
 	keySchema = []byte("schema")
 	keyBootID = []byte("boot_id")
@@ -50,6 +54,7 @@ type options struct {
 	lockTimeout   time.Duration
 	maxBatchDelay time.Duration
 	maxBatchSize  int
+	mmapFlags     int // see populate_linux.go; benchmarks compare others
 }
 
 // WithLockTimeout sets how long Open waits for another process to release
@@ -69,14 +74,14 @@ func WithMaxBatchSize(n int) Option { return func(o *options) { o.maxBatchSize =
 // ErrLocked when another process has the file open, and with ErrNotStore or
 // ErrSchema when the file is not a store this build can use.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{lockTimeout: time.Second, maxBatchDelay: 2 * time.Millisecond, maxBatchSize: 1000}
+	o := options{lockTimeout: time.Second, maxBatchDelay: 2 * time.Millisecond, maxBatchSize: 1000, mmapFlags: mmapFlags}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout, MmapFlags: mmapFlags})
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout, MmapFlags: o.mmapFlags})
 	if err != nil {
 		return nil, openError(path, o.lockTimeout, err)
 	}
@@ -128,8 +133,8 @@ func openError(path string, timeout time.Duration, err error) error {
 	return fmt.Errorf("open store %s: %w", path, err)
 }
 
-// initSchema creates the buckets of a new file, or checks those of a store
-// written before.
+// initSchema creates the buckets of a new file, checks those of a store
+// written before, and migrates one of schema 2.
 func initSchema(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
@@ -143,8 +148,14 @@ func initSchema(tx *bolt.Tx) error {
 	if err != nil {
 		return fmt.Errorf("%w: schema version: %w", ErrNotStore, err)
 	}
-	if n != schemaVersion {
-		return fmt.Errorf("%w %d (this build knows %d)", ErrSchema, n, schemaVersion)
+	switch n {
+	case schemaVersion:
+	case 2:
+		if err := migrate2(tx); err != nil {
+			return fmt.Errorf("migrate schema 2 to %d: %w", schemaVersion, err)
+		}
+	default:
+		return fmt.Errorf("%w %d (this build knows %d, and migrates 2)", ErrSchema, n, schemaVersion)
 	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {

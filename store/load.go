@@ -13,8 +13,9 @@ import (
 )
 
 // Load reads the whole state in one read transaction. Entries come in
-// expiry order (ties by key), jobs by id. Everything is decoded into fresh
-// memory before the transaction ends, so the State stays valid.
+// expiry order (ties by key) without their Params, marks by key, jobs by
+// id. Everything is decoded into fresh memory before the transaction ends,
+// so the State stays valid.
 func (db *DB) Load() (*engine.State, error) {
 	if db.closed.Load() {
 		return nil, fmt.Errorf("load: %w", ErrClosed)
@@ -23,7 +24,7 @@ func (db *DB) Load() (*engine.State, error) {
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
 		for _, load := range []func(*buckets, *engine.State) error{
-			loadEntries, loadJobs, loadOffences, loadPositions, loadMeta,
+			loadEntries, loadMarks, loadJobs, loadOffences, loadPositions, loadMeta,
 		} {
 			if err := load(b, s); err != nil {
 				return err
@@ -51,13 +52,12 @@ type rank struct {
 // loadEntries walks the entries bucket once, in key order, reading only each
 // entry's fixed head; sorts by expiry in memory (ties by key, as the index
 // orders them); checks the expiry index against that order; and only then
-// decodes the entries, each straight into its place, their Params carved in
-// that order from shared chunks (see slab). One sequential walk and a sort
-// instead of an index lookup per entry. The index must name exactly the
-// stored entries: a mismatch would mean a lost revert, so it is an error,
-// not a guess.
+// decodes the entries, each straight into its place. One sequential walk
+// and a sort instead of an index lookup per entry. The params bucket is not
+// read at all. The index must name exactly the stored entries: a mismatch
+// would mean a lost revert, so it is an error, not a guess.
 func loadEntries(b *buckets, s *engine.State) error {
-	all, order, size, err := scanEntries(b)
+	all, order, err := scanEntries(b)
 	if err != nil {
 		return err
 	}
@@ -68,35 +68,33 @@ func loadEntries(b *buckets, s *engine.State) error {
 		return nil
 	}
 	s.Entries = make([]engine.Entry, len(all))
-	params := slab{left: size}
 	for i, o := range order {
 		st := all[o.i]
-		if s.Entries[i], err = decodeEntry(&params, string(st.k), st.v); err != nil {
+		if s.Entries[i], err = decodeEntry(string(st.k), st.v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// scanEntries returns the stored entries in key order, their expiry order,
-// and the size of all their values.
-func scanEntries(b *buckets) (all []stored, order []rank, size int, err error) {
+// scanEntries returns the stored entries in key order and their expiry
+// order.
+func scanEntries(b *buckets) (all []stored, order []rank, err error) {
 	n := b.expiry.Stats().KeyN // the index is small: cheap to count
 	all, order = make([]stored, 0, n), make([]rank, 0, n)
 	c := b.entries.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		h, err := decodeHead(k, v)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, err
 		}
 		order = append(order, rank{nanos: expiryNanos(h.Expires), i: uint32(len(all))})
 		all = append(all, stored{k: k, v: v})
-		size += len(v)
 	}
 	slices.SortFunc(order, func(a, b rank) int {
 		return cmp.Or(cmp.Compare(a.nanos, b.nanos), cmp.Compare(a.i, b.i))
 	})
-	return all, order, size, nil
+	return all, order, nil
 }
 
 // checkIndex walks the expiry index alongside all in the given order.

@@ -35,10 +35,9 @@ func appendString(b []byte, s string) []byte {
 // reader decodes a record front to back. The first failure sticks: later
 // reads return zero values, and err says what went wrong.
 type reader struct {
-	b      []byte
-	off    int
-	err    error
-	params *slab // where copyBytes copies to; nil: fresh memory each
+	b   []byte
+	off int
+	err error
 }
 
 func (r *reader) fail(err error) {
@@ -135,9 +134,6 @@ func (r *reader) copyBytes() []byte {
 	if len(s) == 0 {
 		return nil
 	}
-	if r.params != nil {
-		return r.params.copy(s)
-	}
 	return append([]byte(nil), s...)
 }
 
@@ -173,35 +169,4 @@ func (r *reader) strings(dst []string) {
 		dst[i] = all[sub.off : sub.off+n]
 		sub.off += n
 	}
-}
-
-// slabChunk is the size of the chunks a slab carves copies from.
-const slabChunk = 1 << 20
-
-// slab copies many small byte strings into shared chunks: one allocation
-// per chunk instead of one per copy, which matters when Load copies the
-// Params of 100,000 entries out of the file. A copy is capped at its own
-// length, so appending to it reallocates instead of overwriting its
-// neighbour. A chunk is freed when the last copy in it is dropped; Load
-// fills chunks in expiry order, so entries that share a chunk are mostly
-// reverted at about the same time, and the memory held is never more than
-// what Load allocated. Copies longer than a quarter chunk get memory of
-// their own. A new chunk is prefaulted where the OS can (see prefault).
-type slab struct {
-	buf  []byte
-	left int // about how many more bytes will be copied: a bound on the next chunk
-}
-
-func (s *slab) copy(b []byte) []byte {
-	if len(b) > slabChunk/4 {
-		return append([]byte(nil), b...)
-	}
-	if len(b) > cap(s.buf)-len(s.buf) {
-		s.buf = make([]byte, 0, max(min(s.left, slabChunk), len(b)))
-		prefault(s.buf[:cap(s.buf)])
-	}
-	s.left -= len(b)
-	off := len(s.buf)
-	s.buf = append(s.buf, b...)
-	return s.buf[off:len(s.buf):len(s.buf)]
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
@@ -14,7 +15,7 @@ type (
 
 // scenarios are run against every implementation by TestStore_Conformance.
 func scenarios() []scenario {
-	return append(entryScenarios(), otherScenarios()...)
+	return slices.Concat(entryScenarios(), paramsScenarios(), markScenarios(), otherScenarios())
 }
 
 func entryScenarios() []scenario {
@@ -25,12 +26,16 @@ func entryScenarios() []scenario {
 	full.Fields = engine.Fields{User: "-", SrcIP: "203.0.113.7", AlertID: "1.2", RuleID: "5712",
 		Location: "sshd", Filename: "-"}
 	full.Offences = 2
+	full.Job = 1 << 40
+	loaded := full
+	loaded.Params = nil
 	return []scenario{
 		{name: "empty"},
 		{
-			name:  "all fields round trip",
-			steps: []step{ok(engine.Change{Put: entries{full}})},
-			want:  engine.State{Entries: entries{full}},
+			name:   "all fields round trip, params apart",
+			steps:  []step{ok(engine.Change{Put: entries{full}})},
+			want:   engine.State{Entries: entries{loaded}},
+			params: map[string]string{full.Key: string(full.Params)},
 		},
 		{
 			name: "entries sorted by expiry then key",
@@ -97,8 +102,11 @@ func entryScenarios() []scenario {
 		{
 			name: "invalid change writes nothing",
 			steps: []step{
-				{change: engine.Change{Put: entries{entry("a", 1, time.Minute), {Seq: 1}},
+				{change: engine.Change{Put: entries{withParams(entry("a", 1, time.Minute), "p"), {Seq: 1}},
 					Jobs: jobs{{ID: 1}}, BootID: "b"}, wantErr: ErrInvalid},
+				{change: engine.Change{Put: entries{withParams(entry("a", 1, time.Minute), "p")},
+					Mark: refs{{Seq: 1}}}, wantErr: ErrInvalid},
+				{change: engine.Change{Mark: refs{{Key: "a", Seq: 1}}, Unmark: refs{{Seq: 1}}}, wantErr: ErrInvalid},
 				{change: engine.Change{Put: entries{{Key: "y", Expires: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}},
 					wantErr: ErrInvalid},
 				{change: engine.Change{Positions: []engine.Position{{Offset: 1}}}, wantErr: ErrInvalid},

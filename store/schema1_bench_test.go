@@ -15,7 +15,8 @@ import (
 // This file keeps schema 1's entry encoding and Load (encoding/json records,
 // base64 Params, RFC 3339 times, one index lookup per entry) for the
 // benchmarks only, so that the old and the new Load are timed side by side
-// on the same entries in the same run.
+// on the same entries in the same run. Its records carry Job too (which
+// schema 1 did not have), so that both load the same entries.
 
 type schema1Entry struct {
 	Seq     uint64 `json:"seq"`
@@ -33,11 +34,12 @@ type schema1Entry struct {
 	Created  time.Time     `json:"created"`
 	Expires  time.Time     `json:"expires"`
 	Offences int           `json:"offences,omitempty"`
+	Job      uint64        `json:"job,omitempty"`
 }
 
 func schema1Encode(e engine.Entry) ([]byte, error) {
 	r := schema1Entry{Seq: e.Seq, Lane: e.Lane, Params: e.Params, Fields: e.Fields,
-		Created: e.Created.UTC(), Expires: e.Expires.UTC(), Offences: e.Offences}
+		Created: e.Created.UTC(), Expires: e.Expires.UTC(), Offences: e.Offences, Job: e.Job}
 	c := &r.Command
 	c.Name, c.Executable, c.ExtraArgs = e.Command.Name, e.Command.Executable, e.Command.ExtraArgs
 	c.TimeoutAllowed, c.Protocol, c.Line = e.Command.TimeoutAllowed, int(e.Command.Protocol), e.Command.Line
@@ -52,7 +54,7 @@ func schema1Decode(key string, v []byte) (engine.Entry, error) {
 	c := engine.Command{Name: r.Command.Name, Executable: r.Command.Executable, ExtraArgs: r.Command.ExtraArgs,
 		TimeoutAllowed: r.Command.TimeoutAllowed, Protocol: engine.Protocol(r.Command.Protocol), Line: r.Command.Line}
 	return engine.Entry{Key: key, Seq: r.Seq, Lane: r.Lane, Command: c, Params: r.Params, Fields: r.Fields,
-		Created: r.Created, Expires: r.Expires, Offences: r.Offences}, nil
+		Created: r.Created, Expires: r.Expires, Offences: r.Offences, Job: r.Job}, nil
 }
 
 // schema1 is schema 1's file: its two entry buckets, opened as bbolt
