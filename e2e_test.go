@@ -48,6 +48,13 @@ if [ "$cmd" = add ]; then
   printf '{"version":1,"origin":{"name":"test-ar","module":"active-response"},"command":"check_keys","parameters":{"keys":["%s"]}}\n' "$ip"
   read -r answer
   verdict=$(printf '%s' "$answer" | sed -n 's/.*"command":"\(continue\|abort\)".*/\1/p')
+  if [ -e hold ]; then
+    # Hold after the answer, before acting; if the daemon dies meanwhile,
+    # die without acting, as a script that read end-of-file does.
+    echo "$ip" > held
+    while [ -e hold ] && kill -0 "$PPID" 2>/dev/null; do sleep 0.05; done
+    kill -0 "$PPID" 2>/dev/null || { echo "$ip" > gone; exit 1; }
+  fi
   echo "$(date +%s.%N) add $ip $verdict $id" >> calls.log
 else
   echo "$(date +%s.%N) $cmd $ip $id" >> calls.log
@@ -252,13 +259,51 @@ func TestE2E_AddAbortDelete(t *testing.T) {
 	}
 }
 
+// TestE2E_KillDashNineBeforeTheScriptActs kills the daemon after a script
+// heard continue but before it blocked; the script dies with it. The next
+// start runs the add again and the script hears continue again.
+func TestE2E_KillDashNineBeforeTheScriptActs(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	write(t, filepath.Join(root, "hold"), "", 0o644)
+	d := startDaemon(t, root)
+	d.alert("203.0.113.16", "2.5")
+	waitFile(t, filepath.Join(root, "held"), 5*time.Second)
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+	waitFile(t, filepath.Join(root, "gone"), 5*time.Second)
+	if c := calls(t, root); len(c) != 0 {
+		t.Fatalf("the script acted before the kill: %v", c)
+	}
+	os.Remove(filepath.Join(root, "hold"))
+
+	d = startDaemon(t, root)
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 203.0.113.16 continue 2.5")
+}
+
+// waitFile waits until path exists.
+func waitFile(t *testing.T, path string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after %v", path, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestE2E_KillDashNineKeepsReverts(t *testing.T) {
 	root := newRoot(t, confWith(4))
 	d := startDaemon(t, root)
 	d.alert("203.0.113.6", "2.1")
 	c := waitCalls(t, d, 1, 5*time.Second)
 	wantCall(t, c, 0, "add 203.0.113.6 continue 2.1")
-	d.cmd.Process.Kill() // kill -9 while the revert is pending
+	waitLog(t, d, `msg="job done"`) // else the add runs again after the kill: at least once
+	d.cmd.Process.Kill()           // kill -9 while the revert is pending
 	d.cmd.Wait()
 
 	d = startDaemon(t, root)

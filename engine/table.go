@@ -56,7 +56,9 @@ func (e *Engine) runAdd(ctx context.Context, job Job) {
 	}
 	if err := e.store.Apply(Change{DoneJobs: []uint64{job.ID}}); err != nil {
 		e.log.Error("settle job", "job", job.ID, "err", err)
+		return
 	}
+	e.log.Debug("job done", "job", job.ID, "command", job.Command.Name)
 }
 
 // legacyKeys are the keys of a legacy-protocol run: its address, else its user.
