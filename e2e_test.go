@@ -79,7 +79,7 @@ func confWith(timeout int) string {
 }
 
 type daemon struct {
-	t      *testing.T
+	t      testing.TB
 	root   string
 	cmd    *exec.Cmd
 	mu     sync.Mutex
@@ -87,7 +87,7 @@ type daemon struct {
 	ready  chan struct{}
 }
 
-func newRoot(t *testing.T, conf string) string {
+func newRoot(t testing.TB, conf string) string {
 	t.Helper()
 	root := t.TempDir()
 	for _, d := range []string{"etc", "logs/alerts", "active-response/bin"} {
@@ -101,7 +101,7 @@ func newRoot(t *testing.T, conf string) string {
 	return root
 }
 
-func write(t *testing.T, path, data string, mode os.FileMode) {
+func write(t testing.TB, path, data string, mode os.FileMode) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), mode); err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func startDaemon(t *testing.T, root string, args ...string) *daemon {
 }
 
 // launch starts cmd, a daemon on root, and waits until it logs msg=ready.
-func launch(t *testing.T, root string, cmd *exec.Cmd) *daemon {
+func launch(t testing.TB, root string, cmd *exec.Cmd) *daemon {
 	t.Helper()
 	d := &daemon{t: t, root: root, cmd: cmd, ready: make(chan struct{})}
 	pipe, err := d.cmd.StderrPipe()
@@ -303,7 +303,7 @@ func TestE2E_KillDashNineKeepsReverts(t *testing.T) {
 	c := waitCalls(t, d, 1, 5*time.Second)
 	wantCall(t, c, 0, "add 203.0.113.6 continue 2.1")
 	waitLog(t, d, `msg="job done"`) // else the add runs again after the kill: at least once
-	d.cmd.Process.Kill()           // kill -9 while the revert is pending
+	d.cmd.Process.Kill()            // kill -9 while the revert is pending
 	d.cmd.Wait()
 
 	d = startDaemon(t, root)

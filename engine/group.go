@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"context"
+	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -60,7 +63,14 @@ func commandKey(c *Command) string {
 // active-response/bin), so it runs without the engine's lock.
 func (e *Engine) split(items []commitItem) (grouped []groupJob, single []Job, g *grouping) {
 	gr, _ := e.runner.(Grouper)
-	g = &grouping{byCmd: map[string]*groupRun{}, keys: map[string]bool{}}
+	g = &grouping{byCmd: map[string]*groupRun{}}
+	n := 0
+	for _, it := range items {
+		n += len(it.jobs)
+	}
+	if gr != nil {
+		grouped = make([]groupJob, 0, n)
+	}
 	for _, it := range items {
 		for _, j := range it.jobs {
 			run := g.run(gr, &j.Command)
@@ -99,6 +109,17 @@ func (g *grouping) run(gr Grouper, c *Command) *groupRun {
 // decideGroup takes the decisions of grouped jobs into c. A job whose key
 // cannot be decided here is returned for the one-job way.
 func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single []Job) {
+	if len(grouped) == 0 {
+		return nil
+	}
+	g.keys = make(map[string]bool, len(grouped))
+	g.undo = make([]undo, 0, len(grouped))
+	c.Put = make([]Entry, 0, len(grouped))
+	c.Offences = make(map[string]int, len(grouped))
+	for _, run := range g.runs {
+		run.adds = slices.Grow(run.adds, len(grouped))
+		run.refs = slices.Grow(run.refs, len(grouped))
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, gj := range grouped {
@@ -118,9 +139,6 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 		g.undo = append(g.undo, undo{ref: ref, prev: cur})
 		e.table[key] = &tableEntry{Entry: next, pending: true}
 		g.keys[key] = true
-		if c.Offences == nil {
-			c.Offences = map[string]int{}
-		}
 		c.Put = append(c.Put, put)
 		c.Offences[key] = next.Offences
 		run := gj.run
@@ -160,7 +178,8 @@ func (e *Engine) settleGroup(g *grouping) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.settled.Broadcast()
-	var due []timerItem
+	debug := e.log.Enabled(context.Background(), slog.LevelDebug)
+	due := make([]timerItem, 0, len(g.undo))
 	decided := 0
 	for _, run := range g.runs {
 		for i, ref := range run.refs {
@@ -170,8 +189,10 @@ func (e *Engine) settleGroup(g *grouping) {
 			}
 			t.pending = false
 			due = append(due, timerItem{at: t.Expires, ref: ref})
-			e.log.Debug("active response", "key", ref.Key, "verdict", run.adds[i].Decision.Verdict,
-				"offence", t.Offences, "expires", t.Expires.Format(time.RFC3339))
+			if debug {
+				e.log.Debug("active response", "key", ref.Key, "verdict", run.adds[i].Decision.Verdict,
+					"offence", t.Offences, "expires", t.Expires.Format(time.RFC3339))
+			}
 		}
 		decided += len(run.adds)
 	}

@@ -116,14 +116,19 @@ func formatLine(t time.Time, program, msg string) string {
 }
 
 // appendLine appends one line of the log, stamp being the formatted time.
-func appendLine(b []byte, stamp, program, msg string) []byte {
+func appendLine[M string | []byte](b []byte, stamp, program string, msg M) []byte {
 	b = append(b, stamp...)
 	b = append(b, ' ')
 	b = append(b, program...)
 	b = append(b, ": "...)
-	msg = strings.TrimRight(msg, "\r\n")
-	if strings.ContainsAny(msg, "\r\n") {
-		msg = lineBreaks.Replace(msg)
+	for len(msg) > 0 && (msg[len(msg)-1] == '\r' || msg[len(msg)-1] == '\n') {
+		msg = msg[:len(msg)-1]
+	}
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == '\r' || msg[i] == '\n' { // rare: alerts are one line
+			b = append(b, lineBreaks.Replace(string(msg))...)
+			return append(b, '\n')
+		}
 	}
 	b = append(b, msg...)
 	return append(b, '\n')
@@ -131,7 +136,7 @@ func appendLine(b []byte, stamp, program, msg string) []byte {
 
 // programLines appends msgs as lines of program in one write(2), so that a
 // batch of runs costs one system call and stays together in the file.
-func (l *ARLog) programLines(program string, msgs []string) error {
+func (l *ARLog) programLines(program string, msgs [][]byte) error {
 	if l == nil || len(msgs) == 0 {
 		return nil
 	}
@@ -181,7 +186,7 @@ func (p ProgramLog) Line(program, msg string) {
 }
 
 // Lines appends lines for program in one write.
-func (p ProgramLog) Lines(program string, msgs []string) {
+func (p ProgramLog) Lines(program string, msgs [][]byte) {
 	if err := p.ar.programLines(program, msgs); err != nil {
 		p.log.Warn("active-responses.log", "err", err)
 	}

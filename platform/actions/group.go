@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/platform/internal/arproto"
@@ -25,7 +26,7 @@ func (r *Runner) Group(c engine.Command) engine.Group {
 	if err != nil {
 		return nil
 	}
-	return &group{name: name, kind: kind, act: act, log: newARLog(r.log, name)}
+	return &group{name: name, kind: kind, act: act, log: newARLog(r.log, name), logs: &r.logs}
 }
 
 // group is one built-in's batch form: engine.Group.
@@ -34,6 +35,7 @@ type group struct {
 	kind KeyKind
 	act  Action
 	log  arLog
+	logs *logQueue
 }
 
 // kernelTimeouter is implemented by actions whose blocks may carry a
@@ -79,7 +81,7 @@ func (g *group) Apply(ctx context.Context, adds []engine.GroupAdd) error {
 	}
 	addErr := addMany(ctx, g.act, blocks)
 	refreshErr := refreshMany(ctx, g.act, moved)
-	g.logRuns(adds, addErr, refreshErr)
+	g.logs.do(func() { g.logRuns(adds, addErr, refreshErr) })
 	return errors.Join(addErr, refreshErr)
 }
 
@@ -121,25 +123,77 @@ func (g *group) logRuns(adds []engine.GroupAdd, addErr, refreshErr error) {
 	if g.log.log == nil {
 		return
 	}
-	lines := make([]string, 0, 6*len(adds))
+	var (
+		starting = []byte("Starting")
+		ended    = []byte("Ended")
+		aborted  = []byte("Aborted")
+		addMsg   = errLine(addErr)
+		refMsg   = errLine(refreshErr)
+	)
+	lines := make([][]byte, 0, 6*len(adds))
 	for _, a := range adds {
 		answer, ok := engine.AnswerMessage(a.Message, a.Decision.Verdict)
 		if !ok {
 			answer = answerLine(a.Message, a.Decision.Verdict)
 		}
-		lines = append(lines, "Starting", string(a.Message),
-			string(arproto.CheckKeysLine(g.name, a.Keys)), string(answer))
-		if a.Decision.Verdict == engine.Abort {
-			if refreshErr != nil {
-				lines = append(lines, refreshErr.Error())
-			}
-			lines = append(lines, "Aborted")
-			continue
+		lines = append(lines, starting, a.Message, arproto.CheckKeysLine(g.name, a.Keys), answer)
+		switch {
+		case a.Decision.Verdict == engine.Abort:
+			lines = append(lines, refMsg...)
+			lines = append(lines, aborted)
+		default:
+			lines = append(lines, addMsg...)
+			lines = append(lines, ended)
 		}
-		if addErr != nil {
-			lines = append(lines, addErr.Error())
-		}
-		lines = append(lines, "Ended")
 	}
 	g.log.lines(lines)
 }
+
+// errLine is the log line of err, if any.
+func errLine(err error) [][]byte {
+	if err == nil {
+		return nil
+	}
+	return [][]byte{[]byte(err.Error())}
+}
+
+// logQueue runs log writes one after the other in a goroutine of its own,
+// in the order they were handed in: a group's lines (megabytes in a storm)
+// are formatted and written while the engine goes on. close waits for them.
+type logQueue struct {
+	mu      sync.Mutex
+	pending []func()
+	busy    bool
+	idle    sync.WaitGroup
+}
+
+func (q *logQueue) do(f func()) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pending = append(q.pending, f)
+	if !q.busy {
+		q.busy = true
+		q.idle.Add(1)
+		go q.run()
+	}
+}
+
+func (q *logQueue) run() {
+	defer q.idle.Done()
+	for {
+		q.mu.Lock()
+		if len(q.pending) == 0 {
+			q.busy = false
+			q.mu.Unlock()
+			return
+		}
+		f := q.pending[0]
+		q.pending[0] = nil
+		q.pending = q.pending[1:]
+		q.mu.Unlock()
+		f()
+	}
+}
+
+// close waits until everything handed in is written.
+func (q *logQueue) close() { q.idle.Wait() }

@@ -22,7 +22,7 @@ type ARLogger interface {
 
 // linesLogger is an ARLogger that writes many lines in one write.
 type linesLogger interface {
-	Lines(executable string, msgs []string)
+	Lines(executable string, msgs [][]byte)
 }
 
 // request is one execd message as a Wazuh 4.x script reads it. The raw
@@ -105,13 +105,13 @@ func (l arLog) line(msg string) {
 }
 
 // lines writes msgs, in one write where the logger can.
-func (l arLog) lines(msgs []string) {
+func (l arLog) lines(msgs [][]byte) {
 	if ll, ok := l.log.(linesLogger); ok {
 		ll.Lines(l.prog, msgs)
 		return
 	}
 	for _, m := range msgs {
-		l.line(m)
+		l.line(string(m))
 	}
 }
 

@@ -23,6 +23,8 @@ type Runner struct {
 
 	mu      sync.Mutex
 	actions map[string]Action // by name and extra_args
+
+	logs logQueue // the log lines of groups, written off the engine's commit path
 }
 
 var _ engine.Runner = (*Runner)(nil)
@@ -131,6 +133,7 @@ func (r *Runner) addMany(ctx context.Context, name string, extra []string, block
 
 // Close releases the actions that hold OS resources.
 func (r *Runner) Close() error {
+	r.logs.close()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var errs []error

@@ -1,0 +1,170 @@
+//go:build linux
+
+package main
+
+// The storm benchmarks are issue 6's figures, end to end: the real binary,
+// inside a network namespace of its own, the built-in firewall-drop on
+// nftables. As root, with ip and nft:
+//
+//	go test -run '^$' -bench 'Storm|AlertToBlock' -benchtime 3x .
+//
+// BenchmarkStorm10k appends 10,000 alerts of distinct attackers in one
+// write and reports s/storm, the time until all 10,000 are in the kernel's
+// set, and nft-ratio: the same 10,000 blocks made with one `nft` process per
+// address (timed on 200 in the same run and scaled) over s/storm.
+// BenchmarkAlertToBlock appends one alert at a time and reports the p50 and
+// p99 of the time until its address is in the set.
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+)
+
+const stormAttackers = 10_000
+
+func stormConf(timeout int) string {
+	return fmt.Sprintf(`<ossec_config>
+  <command>
+    <name>firewall-drop</name>
+    <executable>firewall-drop</executable>
+    <timeout_allowed>yes</timeout_allowed>
+  </command>
+  <active-response>
+    <command>firewall-drop</command>
+    <location>local</location>
+    <rules_id>5712</rules_id>
+    <timeout>%d</timeout>
+  </active-response>
+</ossec_config>
+`, timeout)
+}
+
+// stormAddr is the i-th attacker, in 198.18.0.0/15.
+func stormAddr(i int) string {
+	return netip.AddrFrom4([4]byte{198, 18 + byte(i>>16), byte(i >> 8), byte(i)}).String()
+}
+
+func BenchmarkStorm10k(b *testing.B) {
+	ns, fd := stormNetns(b)
+	var lines strings.Builder
+	for i := range stormAttackers {
+		lines.WriteString(sshdAlert(stormAddr(i), fmt.Sprintf("1700000000.%d", i), i))
+		lines.WriteByte('\n')
+	}
+	var total time.Duration
+	for b.Loop() {
+		flushRuleset(b, fd)
+		root := newRoot(b, stormConf(600))
+		os.Remove(filepath.Join(root, "active-response/bin/test-drop"))
+		d := launch(b, root, exec.Command("ip", "netns", "exec", ns, binary, "run", "--root", root))
+		start := time.Now()
+		appendAlerts(b, root, lines.String())
+		waitBlocked(b, fd, stormAttackers, 60*time.Second)
+		total += time.Since(start)
+		stopDaemon(b, d)
+	}
+	perStorm := total.Seconds() / float64(b.N)
+	b.ReportMetric(perStorm, "s/storm")
+	nft := nftProcessCost(b, ns, 200) * stormAttackers
+	b.ReportMetric(nft.Seconds(), "s/nft-processes")
+	b.ReportMetric(nft.Seconds()/perStorm, "nft-ratio")
+}
+
+func BenchmarkAlertToBlock(b *testing.B) {
+	ns, fd := stormNetns(b)
+	flushRuleset(b, fd)
+	root := newRoot(b, stormConf(600))
+	os.Remove(filepath.Join(root, "active-response/bin/test-drop"))
+	d := launch(b, root, exec.Command("ip", "netns", "exec", ns, binary, "run", "--root", root))
+	defer stopDaemon(b, d)
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		addr := stormAddr(i)
+		start := time.Now()
+		appendAlerts(b, root, sshdAlert(addr, fmt.Sprintf("1700000000.%d", i), i)+"\n")
+		waitBlocked(b, fd, i+1, 10*time.Second)
+		lat = append(lat, time.Since(start))
+		i++
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-p50")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "ms-p99")
+}
+
+func stormNetns(b *testing.B) (string, int) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root: creates a network namespace and nftables sets in it")
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skipf("needs %s (apt-get install iproute2 nftables)", tool)
+		}
+	}
+	return newRebootNetns(b)
+}
+
+// appendAlerts writes lines to the root's alerts.json in one write.
+func appendAlerts(b *testing.B, root, lines string) {
+	f, err := os.OpenFile(filepath.Join(root, "logs/alerts/alerts.json"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(lines); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// waitBlocked polls the namespace's IPv4 set until it holds n elements.
+func waitBlocked(b *testing.B, fd, n int, within time.Duration) {
+	c, err := nftables.New(nftables.WithNetNSFd(fd))
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := &nftables.Table{Name: "threatlockdown", Family: nftables.TableFamilyINet}
+	deadline := time.Now().Add(within)
+	have := 0
+	for time.Now().Before(deadline) {
+		if set, err := c.GetSetByName(t, "blocked4"); err == nil {
+			if elems, err := c.GetSetElements(set); err == nil {
+				if have = len(elems); have >= n {
+					return
+				}
+			}
+		}
+		time.Sleep(200 * time.Microsecond) // a poll of the kernel, not a synchronisation
+	}
+	b.Fatalf("%d of %d blocks in the kernel after %v", have, n, within)
+}
+
+// stopDaemon stops d with SIGTERM and waits for it.
+func stopDaemon(b *testing.B, d *daemon) {
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.cmd.Wait()
+}
+
+// nftProcessCost is the cost of one block made by one nft process, as a
+// script per address would: the mean of n, in a set of a table of its own.
+func nftProcessCost(b *testing.B, ns string, n int) time.Duration {
+	setup := "add table inet nftbase; add set inet nftbase s { type ipv4_addr; flags timeout; }"
+	if out, err := exec.Command("ip", "netns", "exec", ns, "nft", setup).CombinedOutput(); err != nil {
+		b.Fatalf("nft: %v: %s", err, out)
+	}
+	script := fmt.Sprintf(`i=0; while [ $i -lt %d ]; do nft add element inet nftbase s "{ 203.0.113.$((i %% 250 + 1)) timeout 600s }"; i=$((i+1)); done`, n)
+	start := time.Now()
+	if out, err := exec.Command("ip", "netns", "exec", ns, "/bin/sh", "-c", script).CombinedOutput(); err != nil {
+		b.Fatalf("nft processes: %v: %s", err, out)
+	}
+	return time.Since(start) / time.Duration(n)
+}
