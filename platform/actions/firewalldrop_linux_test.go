@@ -194,6 +194,34 @@ func TestFirewallDrop_NFTablesRefresh(t *testing.T) {
 	}
 }
 
+// TestFirewallDrop_NFTablesRefreshMany moves the timeouts of several
+// elements in one batch, both families, one of them missing before.
+func TestFirewallDrop_NFTablesRefreshMany(t *testing.T) {
+	t.Parallel()
+	n := newTestNetns(t)
+	f := nsFirewallDrop(t, n, "backend=nftables")
+	ctx := context.Background()
+	now := time.Now()
+	if err := f.Add(ctx, Target{Addr: n.b6}, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	f.nftChunk(1) // every element in a transaction of its own, as a long batch would be split
+	blocks := []Block{{Target{Addr: n.b6}, now.Add(time.Hour)}, {Target{Addr: n.b4}, now.Add(2 * time.Hour)}}
+	if err := f.RefreshMany(ctx, blocks); err != nil {
+		t.Fatal(err)
+	}
+	got := nftElements(t, n)
+	for _, b := range blocks {
+		want := b.Expires.Sub(now) + nftMargin
+		if el := got[b.Target.Addr]; el < want-time.Minute || el > want {
+			t.Errorf("%v: kernel timeout %v, want about %v", b.Target.Addr, el, want)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("elements %v, want both", got)
+	}
+}
+
 func TestFirewallDrop_IPTables(t *testing.T) {
 	t.Parallel()
 	requireRoot(t, "runs iptables in a network namespace", "iptables", "ip6tables")
@@ -241,4 +269,10 @@ func TestFirewallDrop_ManyAndMissing(t *testing.T) {
 	if got := len(nftElements(t, n)); got != 0 {
 		t.Errorf("%d elements left", got)
 	}
+}
+
+// nftChunk sets how many elements go in one transaction.
+func (f *FirewallDrop) nftChunk(n int) {
+	fw, _ := f.backend()
+	fw.(*nftBackend).chunk = n
 }
