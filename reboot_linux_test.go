@@ -40,12 +40,13 @@ const (
 	rebootEntries = 100_000
 	rebootEnv     = "TLD_REBOOT_ROOT" // set for the child: the install root
 	rebootResult  = "reboot-result.json"
-	rebootAim     = 2 * time.Second
+	rebootAim     = time.Second // issue 6's aim (issue 3's was 2 s)
 )
 
 // rebootTimes are the child's measurements, in seconds.
 type rebootTimes struct {
 	Open, Load, New, Reassert, Reconcile, Total float64
+	RSS, HWM                                   float64 // bytes per entry: resident, and its peak, once re-applied
 }
 
 func BenchmarkReboot100k(b *testing.B) {
@@ -85,11 +86,13 @@ func reportReboot(b *testing.B, sum rebootTimes) {
 	b.ReportMetric(sum.Reconcile/n, "s/reconcile")
 	b.ReportMetric(sum.Total/n, "s/total")
 	b.ReportMetric(sum.Total/n/rebootAim.Seconds(), "aim-ratio")
+	b.ReportMetric(sum.RSS/n, "B-rss/entry")
+	b.ReportMetric(sum.HWM/n, "B-peak/entry")
 }
 
 func addTimes(a, b rebootTimes) rebootTimes {
 	return rebootTimes{a.Open + b.Open, a.Load + b.Load, a.New + b.New,
-		a.Reassert + b.Reassert, a.Reconcile + b.Reconcile, a.Total + b.Total}
+		a.Reassert + b.Reassert, a.Reconcile + b.Reconcile, a.Total + b.Total, a.RSS + b.RSS, a.HWM + b.HWM}
 }
 
 // newRebootNetns creates an empty network namespace, removed when b ends,

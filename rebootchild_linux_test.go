@@ -82,6 +82,7 @@ func rebootOnce(root string) (rebootTimes, error) {
 		Open: opened.Sub(start).Seconds(), Load: st.load.Seconds(), New: created.Sub(opened).Seconds(),
 		Reassert: runner.took.Seconds(), Reconcile: reconciled.Sub(created).Seconds(),
 		Total: reconciled.Sub(start).Seconds(),
+		RSS:   procStatusKB("VmRSS") * 1024 / rebootEntries, HWM: procStatusKB("VmHWM") * 1024 / rebootEntries,
 	}, nil
 }
 
@@ -129,7 +130,7 @@ func (h *loadedHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
 func (h *loadedHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h *loadedHandler) Handle(_ context.Context, r slog.Record) error {
-	if r.Message == "re-applied after reboot" {
+	if r.Message == "re-applied" {
 		h.once.Do(func() { close(h.loaded) })
 	}
 	if r.Level >= slog.LevelWarn {
@@ -150,4 +151,17 @@ func (h *loadedHandler) failure() error {
 		return fmt.Errorf("logged: %s", strings.Join(h.bad, "; "))
 	}
 	return nil
+}
+
+// procStatusKB reads one "kB" field of /proc/self/status (0 if missing).
+func procStatusKB(field string) float64 {
+	raw, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
+			return kb
+		}
+	}
+	return 0
 }
