@@ -339,3 +339,60 @@ func checkWorld(t *testing.T, w *world, recs []Record) {
 		t.Errorf("%d marks left", len(w.store.marks))
 	}
 }
+
+// TestGroup_RevertAndEscalation: adds decided in the group commit are
+// reverted on time by the one-job delete, and a repeat offender's next add,
+// again in a group, gets the escalated timeout.
+func TestGroup_RevertAndEscalation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(0)
+		fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+		cfg := &Config{Commands: []*Command{fw}, Responses: []*Response{{
+			Command: fw, RulesID: []string{"5712"}, Timeout: 10 * time.Second, RepeatedOffenders: []time.Duration{time.Minute},
+		}}}
+		e, err := New(Options{Store: worldStore{w, 0}, Runner: &worldRunner{w: w, kernel: true}, Node: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetConfig(cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		recs := stormRecords(2) // one address, twice
+		blocked := func() bool {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return w.kernel["firewall-drop-198.18.0.1"]
+		}
+		feed := func(r Record) {
+			if err := e.Handle(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+		}
+		feed(recs[0])
+		if !blocked() {
+			t.Fatal("not blocked after the first alert")
+		}
+		time.Sleep(10*time.Second + time.Millisecond)
+		synctest.Wait()
+		if blocked() {
+			t.Fatal("still blocked after its 10 s")
+		}
+		feed(recs[1])
+		time.Sleep(59 * time.Second)
+		synctest.Wait()
+		if !blocked() {
+			t.Fatal("the second offence was not held for its escalated minute")
+		}
+		time.Sleep(time.Second + time.Millisecond)
+		synctest.Wait()
+		if blocked() {
+			t.Fatal("still blocked after the escalated minute")
+		}
+		if n := w.store.offences("firewall-drop-198.18.0.1"); n != 2 {
+			t.Errorf("offences = %d, want 2", n)
+		}
+	})
+}
