@@ -46,7 +46,7 @@ const (
 // rebootTimes are the child's measurements, in seconds.
 type rebootTimes struct {
 	Open, Load, New, Reassert, Reconcile, Total float64
-	RSS, HWM                                   float64 // bytes per entry: resident, and its peak, once re-applied
+	RSS, HWM                                    float64 // bytes per entry: resident, and its peak, once re-applied
 }
 
 func BenchmarkReboot100k(b *testing.B) {
