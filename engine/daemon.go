@@ -61,8 +61,6 @@ type Engine struct {
 	jobSeq    uint64
 	recSeq    uint64
 	state     *State // loaded state, consumed by Run
-
-	unmarks []EntryRef // applied marks, cleared with the next commit (commit loop only)
 }
 
 // posMark is a position with the order in which it was handled.

@@ -15,9 +15,10 @@ import (
 // dispatched to its lane, to be decided when its command sends check_keys.
 //
 // A key is decided in the group only when its table entry is absent, or
-// durable and not being deleted, or decided earlier in the same group: a key
-// with a write in flight or a delete running goes the one-job way, where its
-// lane and record keep the order.
+// durable and not being deleted, or decided in a group not yet written
+// (groups are written in order): a key with a one-job write in flight or a
+// delete running goes the one-job way, where its lane and record keep the
+// order.
 
 // groupRun is the batch of one command in one group.
 type groupRun struct {
@@ -32,7 +33,6 @@ type groupRun struct {
 type grouping struct {
 	runs  []*groupRun
 	byCmd map[string]*groupRun // by commandKey; nil: the command runs one job at a time
-	keys  map[string]bool      // table keys decided in this group
 	undo  []undo               // in decision order
 }
 
@@ -112,7 +112,6 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 	if len(grouped) == 0 {
 		return nil
 	}
-	g.keys = make(map[string]bool, len(grouped))
 	g.undo = make([]undo, 0, len(grouped))
 	c.Put = make([]Entry, 0, len(grouped))
 	c.Offences = make(map[string]int, len(grouped))
@@ -125,7 +124,7 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 	for _, gj := range grouped {
 		key := TableKey(gj.job.Command.Executable, gj.keys)
 		cur := e.table[key]
-		if cur != nil && (cur.deleting || cur.pending && !g.keys[key]) {
+		if cur != nil && (cur.deleting || cur.pending && !cur.inGroup) {
 			single = append(single, gj.job)
 			continue
 		}
@@ -137,8 +136,7 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 		}
 		ref := EntryRef{Key: key, Seq: next.Seq}
 		g.undo = append(g.undo, undo{ref: ref, prev: cur})
-		e.table[key] = &tableEntry{Entry: next, pending: true}
-		g.keys[key] = true
+		e.table[key] = &tableEntry{Entry: next, pending: true, inGroup: true}
 		c.Put = append(c.Put, put)
 		c.Offences[key] = next.Offences
 		run := gj.run
@@ -187,7 +185,7 @@ func (e *Engine) settleGroup(g *grouping) {
 			if t == nil || t.Seq != ref.Seq {
 				continue // decided again later in the group
 			}
-			t.pending = false
+			t.pending, t.inGroup = false, false
 			due = append(due, timerItem{at: t.Expires, ref: ref})
 			if debug {
 				e.log.Debug("active response", "key", ref.Key, "verdict", run.adds[i].Decision.Verdict,

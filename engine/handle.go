@@ -139,10 +139,17 @@ func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 // maxGroup bounds the records written in one store commit.
 const maxGroup = 4096
 
-// commitLoop writes handled records to the store in groups, then dispatches
-// their jobs. Positions of records without jobs are written at least every
+// commitLoop groups handled records and decides them (see prepare), then
+// hands each group to a writer goroutine: while one group is being
+// committed (an fsync), the next is already being decided and its
+// kernel-timeout blocks applied. Groups are written in the order they were
+// prepared. Positions of records without jobs are written at least every
 // FlushEvery and at the end.
 func (e *Engine) commitLoop(ctx context.Context) {
+	writes := make(chan *batch, 1)
+	wrote := make(chan struct{})
+	go func() { defer close(wrote); e.writeLoop(ctx, writes) }()
+	defer func() { close(writes); <-wrote }()
 	tick := time.NewTicker(e.flush)
 	defer tick.Stop()
 	written := map[string]uint64{}
@@ -153,25 +160,35 @@ func (e *Engine) commitLoop(ctx context.Context) {
 			first = &it
 		case <-tick.C:
 		case <-ctx.Done():
-			e.commit(ctx, nil, written) // one last try: ctx is done
+			writes <- e.prepare(first, written) // one last try: ctx is done
 			return
 		}
-		e.commit(ctx, first, written)
+		writes <- e.prepare(first, written)
 	}
 }
 
-// commit writes one group: its decisions, its jobs and the positions, in
-// one store commit, with the adds decided in the group applied around it
+// batch is one group on its way from the commit loop to the writer.
+type batch struct {
+	c       Change
+	g       *grouping
+	single  []Job              // jobs to dispatch once written
+	marks   map[string]posMark // positions it makes durable
+	records int
+}
+
+// prepare takes one group of records: the decisions of the jobs with a
+// batch form, the other jobs, and the positions, in one Change; the adds
+// whose blocks carry a kernel timeout are applied before it is written
 // (see group.go). The positions snapshot is taken before draining the
 // queue: every record handled before a snapshotted position is then either
-// already committed or in the drained group, so a position never gets ahead
-// of a job still waiting.
-func (e *Engine) commit(ctx context.Context, first *commitItem, written map[string]uint64) {
+// in a group prepared earlier (written earlier) or in this one, so a
+// position never gets ahead of a job still waiting.
+func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 	marks, items := e.drain(first)
 	grouped, single, g := e.split(items)
-	var c Change
-	single = append(single, e.decideGroup(&c, g, grouped)...)
-	c.Jobs = single
+	b := &batch{g: g, marks: marks, records: len(items)}
+	single = append(single, e.decideGroup(&b.c, g, grouped)...)
+	b.c.Jobs, b.single = single, single
 	for _, it := range items {
 		if it.pos.order > marks[it.pos.Source].order {
 			marks[it.pos.Source] = it.pos
@@ -179,31 +196,41 @@ func (e *Engine) commit(ctx context.Context, first *commitItem, written map[stri
 	}
 	for src, m := range marks {
 		if m.order > written[src] && m.Source != "" {
-			c.Positions = append(c.Positions, m.Position)
+			b.c.Positions = append(b.c.Positions, m.Position)
 			written[src] = m.order
 		}
 	}
-	c.Unmark, e.unmarks = e.unmarks, nil
-	if isEmpty(c) {
-		return
-	}
 	e.applyRuns(g, true) // kernel timeouts: safe before the commit
-	if !e.write(ctx, c, len(items)) {
-		e.unmarks = append(c.Unmark, e.unmarks...)
-		e.rollbackGroup(g)
-		return
-	}
-	e.mu.Lock()
-	for src, m := range marks {
-		if m.order > e.positions[src].order {
-			e.positions[src] = m
+	return b
+}
+
+// writeLoop commits the groups in order, each with the marks of what the
+// one before applied after its commit; then applies the rest of the group,
+// settles its decisions and dispatches its jobs.
+func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
+	var unmarks []EntryRef
+	for b := range writes {
+		b.c.Unmark = append(b.c.Unmark, unmarks...)
+		if isEmpty(b.c) {
+			continue
 		}
-	}
-	e.mu.Unlock()
-	e.unmarks = append(e.unmarks, e.applyRuns(g, false)...)
-	e.settleGroup(g)
-	for _, j := range single {
-		e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+		if !e.write(ctx, b.c, b.records) {
+			unmarks = b.c.Unmark
+			e.rollbackGroup(b.g)
+			continue
+		}
+		e.mu.Lock()
+		for src, m := range b.marks {
+			if m.order > e.positions[src].order {
+				e.positions[src] = m
+			}
+		}
+		e.mu.Unlock()
+		unmarks = e.applyRuns(b.g, false)
+		e.settleGroup(b.g)
+		for _, j := range b.single {
+			e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+		}
 	}
 }
 

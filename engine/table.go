@@ -17,6 +17,7 @@ const retryNotStarted = time.Minute
 type tableEntry struct {
 	Entry
 	pending  bool // its write is not durable yet (or, from a group, not applied): treat as active
+	inGroup  bool // pending in a group on its way to the store, written in order after the groups before
 	deleting bool // its delete is running: a new add starts a new generation
 }
 
@@ -153,7 +154,7 @@ func (e *Engine) rollbackLocked(ref EntryRef, prev *tableEntry) {
 	if t == nil || t.Seq != ref.Seq {
 		return
 	}
-	if prev == nil {
+	if prev == nil || prev.pending && prev.inGroup { // a group rolled back as well
 		delete(e.table, ref.Key)
 		return
 	}
