@@ -1,6 +1,9 @@
 package store
 
 import (
+	"errors"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -15,7 +18,9 @@ import (
 // BenchmarkLoad_100k times Load of 100,000 entries, schema 1 (JSON, kept
 // in schema1_bench_test.go) against the current schema, on the same entries
 // in the same run: "tiny" Params of 80 bytes, and "real" ones of about
-// 1.8 KB as the engine builds them for an sshd alert.
+// 1.8 KB as the engine builds them for an sshd alert. The current schema
+// is timed with the file mapped plainly ("schema3-map") and, on Linux,
+// with MAP_POPULATE ("schema3-populate"); see populate_linux.go.
 //
 //	go test -run '^$' -bench Load_100k -benchtime 5x -count 3 ./store/
 //
@@ -24,9 +29,14 @@ import (
 // memory goes back to the OS before each Load, so that it pays for the page
 // faults of new memory as a daemon just started does. "reboot" (Linux):
 // fresh heap, and the file dropped from the page cache and opened again, as
-// after a reboot; it times Open, Load and Close.
+// after a reboot; it times Open, Load and Close. The file's size per entry
+// is reported too; BenchmarkLoadProcess_100k measures memory.
 func BenchmarkLoad_100k(b *testing.B) {
 	now := time.Now()
+	schemas := []loadSchema{schema1, schema3("schema3-map", 0)}
+	if mapPopulate != 0 {
+		schemas = append(schemas, schema3("schema3-populate", mapPopulate))
+	}
 	for _, size := range []struct {
 		name string
 		make func(int) engine.Entry
@@ -36,7 +46,7 @@ func BenchmarkLoad_100k(b *testing.B) {
 			entries[i] = size.make(i)
 		}
 		for _, mode := range []string{"warm", "fresh-heap", "reboot"} {
-			for _, sc := range []loadSchema{schema1, schema2} {
+			for _, sc := range schemas {
 				b.Run(size.name+"/"+mode+"/"+sc.name, func(b *testing.B) { benchLoad(b, sc, mode, entries) })
 			}
 		}
@@ -51,34 +61,51 @@ type loadSchema struct {
 	open func(b *testing.B, path string) (load func() ([]engine.Entry, error), close func())
 }
 
-var schema2 = loadSchema{
-	name: "schema2-binary",
-	write: func(b *testing.B, path string, entries []engine.Entry) {
-		db := mustOpen(b, path)
-		for i := 0; i < len(entries); i += 5_000 {
-			if err := db.Apply(engine.Change{Put: entries[i:min(i+5_000, len(entries))]}); err != nil {
+// withMmapFlags overrides the flags Open maps the file with.
+func withMmapFlags(f int) Option { return func(o *options) { o.mmapFlags = f } }
+
+func schema3(name string, flags int) loadSchema {
+	return loadSchema{
+		name:  name,
+		write: func(b *testing.B, path string, entries []engine.Entry) { writeStorm(b, path, entries) },
+		open: func(b *testing.B, path string) (func() ([]engine.Entry, error), func()) {
+			db, err := Open(path, withMmapFlags(flags))
+			if err != nil {
 				b.Fatal(err)
 			}
-		}
-		checkDB(b, db)
-		if err := db.Close(); err != nil {
-			b.Fatal(err)
-		}
-	},
-	open: func(b *testing.B, path string) (func() ([]engine.Entry, error), func()) {
-		db, err := Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		load := func() ([]engine.Entry, error) {
-			s, err := db.Load()
-			if err != nil {
-				return nil, err
+			load := func() ([]engine.Entry, error) {
+				s, err := db.Load()
+				if err != nil {
+					return nil, err
+				}
+				return s.Entries, nil
 			}
-			return s.Entries, nil
+			return load, func() { db.Close() }
+		},
+	}
+}
+
+// writeStorm writes entries as a storm does: in random order, in groups of
+// a hundred per commit, which fills bbolt's pages as production does (a
+// sorted bulk load would leave them half full). Commits are not synced
+// until the end, for speed.
+func writeStorm(tb testing.TB, path string, entries []engine.Entry) {
+	db := mustOpen(tb, path)
+	db.bolt.NoSync = true
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(len(entries))
+	for i := 0; i < len(perm); i += 100 {
+		var c engine.Change
+		for _, j := range perm[i:min(i+100, len(perm))] {
+			c.Put = append(c.Put, entries[j])
 		}
-		return load, func() { db.Close() }
-	},
+		if err := db.Apply(c); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	checkDB(tb, db)
+	if err := errors.Join(db.bolt.Sync(), db.Close()); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func benchLoad(b *testing.B, sc loadSchema, mode string, want []engine.Entry) {
@@ -107,6 +134,9 @@ func benchLoad(b *testing.B, sc loadSchema, mode string, want []engine.Entry) {
 		}
 	}
 	reportLoad(b, want, got)
+	if fi, err := os.Stat(path); err == nil {
+		b.ReportMetric(float64(fi.Size())/float64(len(want)), "file-B/entry")
+	}
 }
 
 // reportLoad checks the last Load against what was written and reports

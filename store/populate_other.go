@@ -2,8 +2,6 @@
 
 package store
 
-// mmapFlags and prefault are Linux only (see populate_linux.go); elsewhere
-// pages fault in as they are first used.
+// mmapFlags is Linux only (see populate_linux.go); elsewhere pages fault in
+// as they are first used.
 const mmapFlags = 0
-
-func prefault([]byte) {}
