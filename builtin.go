@@ -28,6 +28,7 @@ var (
 	_ engine.Runner     = (*commandRunner)(nil)
 	_ engine.Reasserter = (*commandRunner)(nil)
 	_ engine.Grouper    = (*commandRunner)(nil)
+	_ engine.Repairer   = (*commandRunner)(nil)
 )
 
 func newCommandRunner(root string, scripts engine.Runner, arlog *platform.ARLog, log *slog.Logger, restart func() error) *commandRunner {
@@ -66,9 +67,16 @@ func (r *commandRunner) Group(c engine.Command) engine.Group {
 // Reassert re-applies the built-ins' blocks in batches (one netlink
 // transaction per thousand nftables elements) and returns the rest.
 func (r *commandRunner) Reassert(ctx context.Context, entries []engine.Entry) ([]engine.Entry, error) {
-	mine := make([]engine.Entry, 0, len(entries))
-	var rest []engine.Entry
-	builtin := make(map[string]bool) // one look at active-response/bin per executable
+	mine, rest := r.split(entries)
+	more, err := r.builtins.Reassert(ctx, mine)
+	return append(rest, more...), err
+}
+
+// split sorts entries into those of built-ins and those of scripts, with
+// one look at active-response/bin per executable.
+func (r *commandRunner) split(entries []engine.Entry) (mine, rest []engine.Entry) {
+	mine = make([]engine.Entry, 0, len(entries))
+	builtin := make(map[string]bool)
 	for _, e := range entries {
 		b, seen := builtin[e.Command.Executable]
 		if !seen {
@@ -81,9 +89,18 @@ func (r *commandRunner) Reassert(ctx context.Context, entries []engine.Entry) ([
 			rest = append(rest, e)
 		}
 	}
-	more, err := r.builtins.Reassert(ctx, mine)
-	return append(rest, more...), err
+	return mine, rest
 }
+
+// Missing returns the entries of built-ins whose blocks went missing from
+// the OS; scripts are not checked.
+func (r *commandRunner) Missing(ctx context.Context, entries []engine.Entry) ([]engine.Entry, error) {
+	mine, _ := r.split(entries)
+	return r.builtins.Missing(ctx, mine)
+}
+
+// Changes reports changes by other processes to what the built-ins own.
+func (r *commandRunner) Changes() <-chan string { return r.builtins.Changes() }
 
 func (r *commandRunner) Close() error { return r.builtins.Close() }
 

@@ -154,3 +154,54 @@ func newNetns(t *testing.T, prefix string) string {
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	return ns
 }
+
+// TestE2E_DriftRepair flushes the daemon's nftables blocks behind its back,
+// the way admins and config-management tools do, inside the daemon's own
+// namespace: the whole ruleset, then one element, then the ruleset while
+// the daemon is down. Each time the blocks come back within seconds, and
+// the log names who removed them.
+func TestE2E_DriftRepair(t *testing.T) {
+	ns := newNetns(t, "tld-drift")
+	root := newRoot(t, stormConf(600))
+	os.Remove(filepath.Join(root, "active-response/bin/test-drop"))
+	run := func() *daemon {
+		return launch(t, root, exec.Command("ip", "netns", "exec", ns, binary, "run", "--root", root))
+	}
+	nft := func(args ...string) string {
+		out, err := exec.Command("ip", append([]string{"netns", "exec", ns, "nft"}, args...)...).CombinedOutput()
+		if err != nil && args[0] != "list" {
+			t.Fatalf("nft %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	addrs := []string{"203.0.113.31", "203.0.113.32", "198.51.100.33"}
+	allBlocked := func() bool {
+		set := nft("list", "set", "inet", "threatlockdown", "blocked4")
+		for _, a := range addrs {
+			if !strings.Contains(set, a) {
+				return false
+			}
+		}
+		return true
+	}
+	d := run()
+	for i, a := range addrs {
+		d.alert(a, fmt.Sprintf("9.%d", i))
+	}
+	waitFor(t, d, "the blocks", allBlocked)
+
+	nft("flush", "ruleset")
+	waitFor(t, d, "the blocks back after nft flush ruleset", allBlocked)
+	waitLog(t, d, "drift repaired")
+	if !strings.Contains(d.logs(), "removed_by=nft[") {
+		t.Errorf("the log does not name nft as the remover:\n%s", d.logs())
+	}
+
+	nft("delete", "element", "inet", "threatlockdown", "blocked4", "{ 203.0.113.32 }")
+	waitFor(t, d, "the element back after nft delete element", allBlocked)
+
+	stopDaemon(t, d)
+	nft("flush", "ruleset")
+	d = run()
+	waitFor(t, d, "the blocks back at start after a flush while down", allBlocked)
+}

@@ -151,7 +151,7 @@ func waitBlocked(b *testing.B, fd, n int, within, poll time.Duration) {
 }
 
 // stopDaemon stops d with SIGTERM and waits for it.
-func stopDaemon(b *testing.B, d *daemon) {
+func stopDaemon(b testing.TB, d *daemon) {
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.cmd.Wait()
 }

@@ -60,7 +60,8 @@ type Engine struct {
 	seq       uint64
 	jobSeq    uint64
 	recSeq    uint64
-	state     *State // loaded state, consumed by Run
+	state     *State        // loaded state, consumed by Run
+	reapplied chan struct{} // closed once what reconcile re-applies is in place
 }
 
 // posMark is a position with the order in which it was handled.
@@ -176,9 +177,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := e.reconcile(runCtx, &bg); err != nil {
 		return err
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); e.timers.run(ctx, e.now, e.expire) }()
 	go func() { defer wg.Done(); e.commitLoop(ctx) }()
+	go func() { defer wg.Done(); e.repairLoop(ctx) }()
 	<-ctx.Done()
 	wg.Wait()
 
@@ -226,10 +228,14 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	if e.bootID != "" && st.BootID != e.bootID {
 		done.BootID = e.bootID
 	}
+	e.reapplied = make(chan struct{})
 	if len(active) > 0 || rebooted {
 		bg.Add(1)
-		go func() { defer bg.Done(); e.reapply(ctx, active, done, rebooted) }()
-	} else if !isEmpty(done) {
+		go func() { defer bg.Done(); defer close(e.reapplied); e.reapply(ctx, active, done, rebooted) }()
+	} else {
+		close(e.reapplied)
+	}
+	if len(active) == 0 && !rebooted && !isEmpty(done) {
 		if err := e.store.Apply(done); err != nil {
 			return fmt.Errorf("record boot id: %w", err)
 		}

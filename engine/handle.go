@@ -15,6 +15,7 @@ type Stats struct {
 	Matched   atomic.Uint64 // alert-response pairs that triggered
 	Jobs      atomic.Uint64 // commands dispatched
 	Skipped   atomic.Uint64 // triggered pairs not run (white list, location, validation)
+	Repaired  atomic.Uint64 // blocks put back after they went missing from the OS
 }
 
 // Stats returns the engine's counters.

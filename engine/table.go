@@ -16,9 +16,10 @@ const retryNotStarted = time.Minute
 // they stay on disk until a delete needs them (Store.Params).
 type tableEntry struct {
 	Entry
-	pending  bool // its write is not durable yet (or, from a group, not applied): treat as active
-	inGroup  bool // pending in a group on its way to the store, written in order after the groups before
-	deleting bool // its delete is running: a new add starts a new generation
+	pending   bool // its write is not durable yet (or, from a group, not applied): treat as active
+	inGroup   bool // pending in a group on its way to the store, written in order after the groups before
+	deleting  bool // its delete is running: a new add starts a new generation
+	repairing bool // being put back by drift repair: its delete waits
 }
 
 // runAdd runs one matched alert's command and settles its job. The job stays
@@ -193,9 +194,16 @@ func (e *Engine) claimDelete(entry Entry) bool {
 	if t == nil || t.Seq != entry.Seq || t.deleting || t.pending || t.Expires.After(e.now()) {
 		return false
 	}
+	if t.repairing { // its block is being put back: try again right after
+		e.timers.schedule(e.now().Add(retryRepairing), EntryRef{Key: entry.Key, Seq: entry.Seq})
+		return false
+	}
 	t.deleting = true
 	return true
 }
+
+// retryRepairing is how long a delete waits for a drift repair of its entry.
+const retryRepairing = 100 * time.Millisecond
 
 // runDelete reverts one entry and only then forgets it.
 func (e *Engine) runDelete(ctx context.Context, entry Entry) {

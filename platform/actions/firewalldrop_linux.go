@@ -45,8 +45,9 @@ type FirewallDrop struct {
 	log     *slog.Logger
 	nftOpts []nftables.ConnOption // test namespaces
 
-	mu sync.Mutex
-	fw fwBackend
+	mu     sync.Mutex
+	fw     fwBackend
+	notify func(who string) // set by watch
 }
 
 var (
@@ -55,6 +56,8 @@ var (
 	_ Refresher = (*FirewallDrop)(nil)
 	_ io.Closer = (*FirewallDrop)(nil)
 	_ validator = (*FirewallDrop)(nil)
+	_ lister    = (*FirewallDrop)(nil)
+	_ watcher   = (*FirewallDrop)(nil)
 )
 
 // NewFirewallDrop returns firewall-drop with the backend cfg.ExtraArgs ask
@@ -179,6 +182,37 @@ func (f *FirewallDrop) kernelTimeouts() bool {
 	return err == nil && fw.name() == BackendNFTables
 }
 
+// present reports which addresses are blocked. With nftables it first sets
+// up the table, sets and rules again (in one transaction, so there is no
+// moment without them): whoever removed a chain or a rule is undone too.
+// iptables rules are not listed: every target counts as present.
+func (f *FirewallDrop) present(ctx context.Context) (func(Target) bool, error) {
+	fw, err := f.backend()
+	if err != nil {
+		return nil, err
+	}
+	nft, ok := fw.(*nftBackend)
+	if !ok {
+		return func(Target) bool { return true }, nil
+	}
+	in, err := nft.holding()
+	if err != nil {
+		return nil, fmt.Errorf("firewall-drop: nftables: %w", err)
+	}
+	return func(t Target) bool { return in[t.Addr.Unmap()] }, nil
+}
+
+// watch reports changes that other processes make to our nftables table.
+func (f *FirewallDrop) watch(notify func(who string)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notify = notify
+	if nft, ok := f.fw.(*nftBackend); ok {
+		nft.setNotify(notify)
+	}
+	return nil
+}
+
 // Close releases the netlink socket of the nftables backend.
 func (f *FirewallDrop) Close() error {
 	f.mu.Lock()
@@ -208,7 +242,9 @@ func (f *FirewallDrop) backend() (fwBackend, error) {
 		}
 	}
 	if want == BackendNFTables {
-		f.fw = newNFT(f.nftOpts...)
+		nft := newNFT(f.nftOpts...)
+		nft.notify = f.notify
+		f.fw = nft
 	} else {
 		f.fw = &ipTables{exec: f.exec}
 	}

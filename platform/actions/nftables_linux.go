@@ -49,6 +49,8 @@ type nftBackend struct {
 	margin time.Duration
 	chunk  int
 	now    func() time.Time
+	notify func(who string)  // told of changes by other processes (watch.go); nil: not watching
+	mon    *nftables.Monitor // running while notify is set and the table is in use
 }
 
 // nftOp is one element change.
@@ -247,6 +249,10 @@ func (b *nftBackend) Close() error {
 	defer b.mu.Unlock()
 	if b.conn == nil {
 		return nil
+	}
+	if b.mon != nil {
+		b.mon.Close()
+		b.mon = nil
 	}
 	err := b.conn.CloseLasting()
 	b.conn, b.ready = nil, false

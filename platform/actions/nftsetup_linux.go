@@ -54,6 +54,7 @@ func (b *nftBackend) ensure() error {
 		return fmt.Errorf("set up table inet %s: %w", nftTableName, err)
 	}
 	b.set4, b.set6, b.ready = s4, s6, true
+	b.startMonitor()
 	return nil
 }
 

@@ -24,7 +24,9 @@ type Runner struct {
 	mu      sync.Mutex
 	actions map[string]Action // by name and extra_args
 
-	logs logQueue // the log lines of groups, written off the engine's commit path
+	logs     logQueue    // the log lines of groups, written off the engine's commit path
+	changes  chan string // see Changes
+	watching bool        // Changes was called: actions report changes by others
 }
 
 var _ engine.Runner = (*Runner)(nil)
@@ -32,7 +34,7 @@ var _ engine.Runner = (*Runner)(nil)
 // NewRunner returns a Runner creating its actions with cfg (its ExtraArgs
 // are replaced by each message's) and logging to log (nil: no log).
 func NewRunner(cfg Config, log ARLogger) *Runner {
-	return &Runner{cfg: cfg, log: log, newAction: New, actions: make(map[string]Action)}
+	return &Runner{cfg: cfg, log: log, newAction: New, actions: make(map[string]Action), changes: make(chan string, 1)}
 }
 
 // Has reports whether name (an executable's base name) is a built-in on
@@ -164,6 +166,9 @@ func (r *Runner) action(name string, extra []string) (Action, error) {
 		if err := v.validate(); err != nil {
 			return nil, err
 		}
+	}
+	if r.watching {
+		r.watch(name, a)
 	}
 	r.actions[k] = a
 	return a, nil

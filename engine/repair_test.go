@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// repairRunner is a worldRunner whose firewall-drop blocks can be checked
+// against the world's kernel and which reports changes made by others.
+type repairRunner struct {
+	*worldRunner
+	changes chan string
+	checks  int
+}
+
+func (r *repairRunner) Changes() <-chan string { return r.changes }
+
+func (r *repairRunner) Missing(_ context.Context, entries []Entry) ([]Entry, error) {
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	r.checks++
+	var missing []Entry
+	for _, en := range entries {
+		if en.Command.Executable == "firewall-drop" && !r.w.kernel[en.Key] {
+			missing = append(missing, en)
+		}
+	}
+	return missing, nil
+}
+
+// flush removes blocks from the kernel as another process would.
+func (w *world) flush(keys ...string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, k := range keys {
+		delete(w.kernel, k)
+	}
+}
+
+func TestRepair_PutsBackWhatOthersRemoved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(0)
+		r := &repairRunner{worldRunner: &worldRunner{w: w, kernel: true}, changes: make(chan string, 1)}
+		e, err := New(Options{Store: worldStore{w, 0}, Runner: r, Node: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+		e.SetConfig(&Config{Commands: []*Command{fw}, Responses: []*Response{{Command: fw, RulesID: []string{"5712"}, Timeout: time.Hour}}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		for _, rec := range stormRecords(6) { // three addresses, twice each
+			if err := e.Handle(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		all := []string{"firewall-drop-198.18.0.1", "firewall-drop-198.18.0.2", "firewall-drop-198.18.0.3"}
+
+		w.flush(all[0], all[2])
+		r.changes <- "nft[4242]"
+		time.Sleep(repairDebounce + time.Millisecond)
+		synctest.Wait()
+		for _, k := range all {
+			if !w.kernel[k] {
+				t.Errorf("%s not put back", k)
+			}
+		}
+		if n := e.Stats().Repaired.Load(); n != 2 {
+			t.Errorf("repaired %d, want 2", n)
+		}
+
+		// Without a report from the OS, the periodic check finds it.
+		w.flush(all[1])
+		time.Sleep(repairEvery)
+		synctest.Wait()
+		if !w.kernel[all[1]] {
+			t.Errorf("%s not put back by the periodic check", all[1])
+		}
+	})
+}
+
+// TestRepair_BacksOffAFlusher: a tool that flushes after every repair gets
+// repairs at a doubling interval, not a spin.
+func TestRepair_BacksOffAFlusher(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(0)
+		r := &repairRunner{worldRunner: &worldRunner{w: w, kernel: true}, changes: make(chan string, 1)}
+		e, err := New(Options{Store: worldStore{w, 0}, Runner: r, Node: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+		e.SetConfig(&Config{Commands: []*Command{fw}, Responses: []*Response{{Command: fw, RulesID: []string{"5712"}, Timeout: time.Hour}}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		if err := e.Handle(ctx, stormRecords(1)[0]); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		start := e.Stats().Repaired.Load()
+		for range 120 { // flush and report every half second for a minute
+			w.flush("firewall-drop-198.18.0.1")
+			select {
+			case r.changes <- "flusher[7]":
+			default:
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		synctest.Wait()
+		// Backoff 1, 2, 4, 8, 16, 32 s: about 7 repairs in a minute, not 120.
+		if n := e.Stats().Repaired.Load() - start; n < 4 || n > 10 {
+			t.Errorf("%d repairs in a minute of flushing, want a backed-off handful", n)
+		}
+	})
+}
