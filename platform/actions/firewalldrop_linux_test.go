@@ -276,3 +276,56 @@ func (f *FirewallDrop) nftChunk(n int) {
 	fw, _ := f.backend()
 	fw.(*nftBackend).chunk = n
 }
+
+// TestFirewallDrop_PresentAndWatch: present lists the blocked addresses and
+// puts back a rule someone flushed; a delete by another process (here nft)
+// is reported with its name, our own changes are not.
+func TestFirewallDrop_PresentAndWatch(t *testing.T) {
+	t.Parallel()
+	n := newTestNetns(t)
+	f := nsFirewallDrop(t, n, "backend=nftables")
+	seen := make(chan string, 16)
+	if err := f.watch(func(who string) { seen <- who }); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := f.AddMany(ctx, []Block{{Target{Addr: n.b4}, time.Now().Add(time.Hour)}, {Target{Addr: n.b6}, time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	n.assertBlocked(t, n.a4, true)
+
+	n.run(t, "nft", "flush", "chain", "inet", "threatlockdown", "input")
+	select {
+	case who := <-seen:
+		if !strings.HasPrefix(who, "nft[") {
+			t.Errorf("reported remover %q, want nft[PID]", who)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the flush by nft was not reported")
+	}
+	has, err := f.present(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(Target{Addr: n.b4}) || !has(Target{Addr: n.b6}) || has(Target{Addr: n.a4}) {
+		t.Errorf("present: b4 %v, b6 %v, a4 %v; want true, true, false", has(Target{Addr: n.b4}), has(Target{Addr: n.b6}), has(Target{Addr: n.a4}))
+	}
+	n.assertBlocked(t, n.a4, true) // the flushed rule is back
+
+	if err := f.Delete(ctx, Target{Addr: n.b6}); err != nil { // our own delete: not reported
+		t.Fatal(err)
+	}
+	if err := f.Add(ctx, Target{Addr: n.b6}, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// Notifications arrive in order: the next one reported must be nft's.
+	n.run(t, "nft", "delete", "element", "inet", "threatlockdown", "blocked6", "{ "+n.b6.String()+" }")
+	select {
+	case who := <-seen:
+		if !strings.HasPrefix(who, "nft[") {
+			t.Errorf("reported %q for our own changes", who)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the delete by nft was not reported")
+	}
+}

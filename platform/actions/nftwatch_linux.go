@@ -52,14 +52,13 @@ func (b *nftBackend) startMonitor() {
 // once, since changes may have been missed, and lets the next use of the
 // table subscribe again.
 func (b *nftBackend) watchEvents(m *nftables.Monitor, events chan *nftables.MonitorEvents, notify func(string)) {
-	self := uint32(os.Getpid())
 	for evs := range events {
 		by, ok := evs.GeneratedBy.Data.(*nftables.GenMsg)
 		if !ok || evs.GeneratedBy.Error != nil {
 			notify("")
 			continue
 		}
-		if by.ProcPID != self && deletes(evs.Changes) {
+		if deletes(evs.Changes) && !ours(by.ProcPID) {
 			notify(fmt.Sprintf("%s[%d]", by.ProcComm, by.ProcPID))
 		}
 	}
@@ -69,6 +68,13 @@ func (b *nftBackend) watchEvents(m *nftables.Monitor, events chan *nftables.Moni
 		notify("")
 	}
 	b.mu.Unlock()
+}
+
+// ours reports whether the kernel task pid (the kernel names a thread, not
+// the process) is one of our own threads.
+func ours(pid uint32) bool {
+	_, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", pid))
+	return err == nil
 }
 
 // deletes reports whether a transaction removed anything.

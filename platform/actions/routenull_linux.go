@@ -124,3 +124,67 @@ func routeMessage(typ netlink.HeaderType, a netip.Addr) netlink.Message {
 		Data:   append(hdr, attrs...),
 	}
 }
+
+var _ lister = (*RouteNull)(nil)
+
+// present lists our blackhole host routes (protocol routeProto, main
+// table), both families, in one dump each.
+func (r *RouteNull) present(ctx context.Context) (func(Target) bool, error) {
+	in := make(map[netip.Addr]bool)
+	for _, family := range []byte{unix.AF_INET, unix.AF_INET6} {
+		msgs, err := r.dump(ctx, family)
+		if err != nil {
+			return nil, fmt.Errorf("route-null: list routes: %w", err)
+		}
+		for _, m := range msgs {
+			if a, ok := ourBlackhole(m.Data); ok {
+				in[a] = true
+			}
+		}
+	}
+	return func(t Target) bool { return in[t.Addr.Unmap()] }, nil
+}
+
+// dump asks for every route of family.
+func (r *RouteNull) dump(ctx context.Context, family byte) ([]netlink.Message, error) {
+	req := netlink.Message{
+		Header: netlink.Header{Type: unix.RTM_GETROUTE, Flags: netlink.Request | netlink.Dump},
+		Data:   []byte{family, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn == nil {
+		c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: r.netns})
+		if err != nil {
+			return nil, fmt.Errorf("open rtnetlink: %w", err)
+		}
+		r.conn = c
+	}
+	deadline, _ := ctx.Deadline()
+	if err := r.conn.SetDeadline(deadline); err != nil {
+		return nil, err
+	}
+	return r.conn.Execute(req)
+}
+
+// ourBlackhole returns the destination of a route message that is one of
+// ours: a blackhole host route of protocol routeProto in the main table.
+func ourBlackhole(data []byte) (netip.Addr, bool) {
+	if len(data) < 12 || data[5] != routeProto || data[7] != unix.RTN_BLACKHOLE || data[4] != unix.RT_TABLE_MAIN {
+		return netip.Addr{}, false
+	}
+	if bits := data[1]; !(data[0] == unix.AF_INET && bits == 32 || data[0] == unix.AF_INET6 && bits == 128) {
+		return netip.Addr{}, false
+	}
+	ad, err := netlink.NewAttributeDecoder(data[12:])
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	var dst netip.Addr
+	for ad.Next() {
+		if ad.Type() == unix.RTA_DST {
+			dst, _ = netip.AddrFromSlice(ad.Bytes())
+		}
+	}
+	return dst, dst.IsValid()
+}
