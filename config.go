@@ -60,6 +60,11 @@ func (r *reloader) reload() {
 		changes = []string{"no change to active response"}
 	}
 	r.log.Info("config reloaded", "path", r.path, "changes", strings.Join(changes, "; "))
+	if len(cfg.Responses) == 0 && old != nil && len(old.Responses) > 0 {
+		// Applied because the file says so (it has an <ossec_config> root;
+		// an empty file is refused), but worth a line of its own.
+		r.log.Warn("no active response left: the new config runs nothing", "path", r.path)
+	}
 }
 
 // errorLines splits joined config errors into one line each.

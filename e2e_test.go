@@ -384,6 +384,35 @@ func TestE2E_ConfigReload(t *testing.T) {
 	}
 }
 
+// TestE2E_EmptyConfigIsInvalid: an editor that truncates ossec.conf before
+// writing it must not lift every response and the white list. An empty file
+// is refused on reload (the running config stays) and at start; a file that
+// says so with an empty <ossec_config> does remove every response.
+func TestE2E_EmptyConfigIsInvalid(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	conf := filepath.Join(root, "etc/ossec.conf")
+	d := startDaemon(t, root)
+	write(t, conf, "", 0o644)
+	waitLog(t, d, "config invalid; keeping the running config")
+	if !strings.Contains(d.logs(), conf+":1: the file is empty") {
+		t.Errorf("no PATH:LINE problem for the empty file:\n%s", d.logs())
+	}
+	d.alert("203.0.113.12", "9.1")
+	c := waitCalls(t, d, 1, 5*time.Second) // the old config still runs
+	wantCall(t, c, 0, "add 203.0.113.12 continue 9.1")
+
+	out, err := exec.Command(binary, "run", "--root", root).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.HasPrefix(string(out), conf+":1: ") {
+		t.Errorf("start on an empty ossec.conf: %v, output %q; want exit 1 with %s:1: ...", err, out, conf)
+	}
+
+	write(t, conf, "<ossec_config/>\n", 0o644)
+	waitLog(t, d, "config reloaded")
+	if !strings.Contains(d.logs(), "no active response left") {
+		t.Errorf("removing every response is not called out:\n%s", d.logs())
+	}
+}
+
 func waitLog(t *testing.T, d *daemon, s string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

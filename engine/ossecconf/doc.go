@@ -21,6 +21,11 @@
 // refused. Where Wazuh's own parser is lax about XML (a bare "&" in a
 // <localfile> command), so is this one. See the spec, section A1.
 //
+// A file without an <ossec_config> root (empty, blank, or only comments) is
+// an error, not a config without responses: an editor that truncates the
+// file before writing it must not lift every response and the white list.
+// A file that means to configure nothing says so with <ossec_config/>.
+//
 // Caveats:
 //   - A <command> must come before the <active-response> that names it, as
 //     Wazuh requires; the error says so when the order is the only problem.

@@ -14,6 +14,14 @@ func TestParse_ErrorLines(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
+		// A file without an <ossec_config> root (an editor that truncates
+		// before it writes) is not a config that removes everything.
+		{"empty file", "", "test.conf:1: the file is empty: it needs an <ossec_config> root element"},
+		{"blank file", "\n  \n\t\n", "test.conf:1: the file is empty: it needs an <ossec_config> root element"},
+		{"comment only", "<?xml version=\"1.0\"?>\n<!-- <ossec_config> -->\n",
+			"test.conf:1: no <ossec_config> root element: the file holds no configuration"},
+		{"text only", "active-response\n", "test.conf:1: no <ossec_config> root element: the file holds no configuration"},
+
 		// XML.
 		{"mismatched tag", conf("  <command>\n    <name>a</nam>\n  </command>\n"),
 			"test.conf:3: xml syntax error: element <name> closed by </nam>"},

@@ -1,6 +1,7 @@
 package ossecconf
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -38,12 +39,28 @@ func Parse(r io.Reader, name string) (*engine.Config, error) {
 		b.p.add(0, "file is larger than %d bytes", maxSize)
 		return nil, b.p.err()
 	}
-	newReader(data, b.p).read(b.section)
+	rd := newReader(data, b.p)
+	rd.read(b.section)
+	if rd.roots == 0 && b.p.count() == 0 {
+		b.p.add(1, "%s", noRoot(data))
+	}
 	cfg := b.finish()
 	if err := b.p.err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// noRoot says what is wrong with a file without an <ossec_config> root. It
+// is an error, not a config without responses: an editor that truncates the
+// file before it writes the new one would otherwise lift every response and
+// the white list. A file that means to configure nothing says so with an
+// empty <ossec_config/>.
+func noRoot(data []byte) string {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return "the file is empty: it needs an <ossec_config> root element"
+	}
+	return "no <ossec_config> root element: the file holds no configuration"
 }
 
 // builder assembles a Config from sections in file order.

@@ -96,15 +96,6 @@ func TestParse_Latin1(t *testing.T) {
 		`test.conf:1: xml: opening charset "EBCDIC": unsupported encoding "EBCDIC": save the file as UTF-8`)
 }
 
-func TestParse_Empty(t *testing.T) {
-	for _, in := range []string{"", "<!-- nothing -->", "<ossec_config></ossec_config>"} {
-		cfg := mustParse(t, in)
-		if got := render(cfg); got != "" || cfg.Source != "test.conf" {
-			t.Errorf("Parse(%q) = %q, source %q", in, got, cfg.Source)
-		}
-	}
-}
-
 func TestParse_DefaultName(t *testing.T) {
 	_, err := Parse(strings.NewReader("<x/>"), "")
 	checkText(t, "error", err.Error(), "ossec.conf:1: unknown root element <x>: expected <ossec_config>")
@@ -129,5 +120,17 @@ func TestError_As(t *testing.T) {
 	multi, ok := err.(interface{ Unwrap() []error })
 	if !ok || len(multi.Unwrap()) != 2 {
 		t.Fatalf("want 2 joined errors, got %v", err)
+	}
+}
+
+// TestParse_ExplicitlyEmpty: a file that says so, with an <ossec_config>
+// root and nothing in it, configures no response at all. (An empty file is
+// an error: see TestParse_ErrorLines.)
+func TestParse_ExplicitlyEmpty(t *testing.T) {
+	for _, in := range []string{"<ossec_config/>", "<!-- all off -->\n<ossec_config>\n</ossec_config>\n"} {
+		cfg := mustParse(t, in)
+		if got := render(cfg); got != "" || cfg.Source != "test.conf" {
+			t.Errorf("Parse(%q) = %q, source %q; want an empty config", in, got, cfg.Source)
+		}
 	}
 }

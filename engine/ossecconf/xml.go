@@ -31,8 +31,9 @@ var used = map[string]bool{"command": true, "active-response": true, "global": t
 // from Decoder.InputPos before the token is read: whitespace before a tag is a
 // token of its own, so that is the line of the tag's "<".
 type reader struct {
-	d *xml.Decoder
-	p *problems
+	d     *xml.Decoder
+	p     *problems
+	roots int // <ossec_config> elements read
 }
 
 func newReader(data []byte, p *problems) *reader {
@@ -76,6 +77,7 @@ func (r *reader) root(tok xml.Token, line int, fn func(section)) error {
 		r.p.add(line, "unknown root element <%s>: expected <ossec_config>", name)
 		return r.d.Skip()
 	}
+	r.roots++
 	for {
 		tok, line, err := r.token()
 		if err != nil {
