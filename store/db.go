@@ -32,8 +32,9 @@ var (
 	allBuckets = [][]byte{bucketEntries, bucketExpiry, bucketParams, bucketMarks,
 		bucketJobs, bucketOffences, bucketPositions, bucketMeta}
 
-	keySchema = []byte("schema")
-	keyBootID = []byte("boot_id")
+	keySchema     = []byte("schema")
+	keyBootID     = []byte("boot_id")
+	keySuperseded = []byte("superseded") // see migrate.go
 )
 
 // DB is an engine.Store on a bbolt file. Its methods are safe for concurrent use.
@@ -87,7 +88,14 @@ func Open(path string, opts ...Option) (*DB, error) {
 	}
 	b.MaxBatchDelay = o.maxBatchDelay
 	b.MaxBatchSize = o.maxBatchSize
-	if err := b.Update(initSchema); err != nil {
+	err = b.Update(initSchema)
+	if errors.Is(err, errSchema2) {
+		if err := migrate(path, b); err != nil { // closes b
+			return nil, fmt.Errorf("open store %s: migrate schema 2 to %d: %w", path, schemaVersion, err)
+		}
+		return Open(path, opts...) // the new file, of schema 3
+	}
+	if err != nil {
 		_ = b.Close() // the schema error is the one to report
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -133,12 +141,15 @@ func openError(path string, timeout time.Duration, err error) error {
 	return fmt.Errorf("open store %s: %w", path, err)
 }
 
-// initSchema creates the buckets of a new file, checks those of a store
-// written before, and migrates one of schema 2.
+// initSchema creates the buckets of a new file, or checks those of a store
+// written before. It returns errSchema2 for a store to migrate.
 func initSchema(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
 		return createSchema(tx)
+	}
+	if meta.Get(keySuperseded) != nil {
+		return errSuperseded
 	}
 	v := meta.Get(keySchema)
 	if v == nil {
@@ -151,9 +162,7 @@ func initSchema(tx *bolt.Tx) error {
 	switch n {
 	case schemaVersion:
 	case 2:
-		if err := migrate2(tx); err != nil {
-			return fmt.Errorf("migrate schema 2 to %d: %w", schemaVersion, err)
-		}
+		return errSchema2
 	default:
 		return fmt.Errorf("%w %d (this build knows %d, and migrates 2)", ErrSchema, n, schemaVersion)
 	}

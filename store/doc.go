@@ -3,32 +3,52 @@
 //
 // # Model
 //
-// The state is a handful of maps: table entries by key, pending jobs by id,
-// offence counts by table key, alerts-file positions by source, and the boot
-// id. The engine reads all of it once with Load at start and from then on only
-// writes, through Apply, one engine.Change at a time. A Change is applied
+// The state is a handful of maps: table entries by key, their Params by
+// key, apply marks by key, pending jobs by id, offence counts by table key,
+// alerts-file positions by source, and the boot id. The engine reads all
+// of it but the Params once with Load at start; from then on it writes,
+// through Apply, one engine.Change at a time, and reads the Params of one
+// entry with Params when its delete needs the alert. A Change is applied
 // atomically, in this order:
 //
 //  1. Jobs are added (an existing id is replaced).
 //  2. Put entries are written; a Put replaces whatever entry the key holds,
-//     whatever its Seq.
+//     whatever its Seq. Its Params are written when not nil (empty removes
+//     them); a Put with nil Params keeps those stored for the key, as a
+//     timer restart rewrites an entry without its alert.
 //  3. Del refs are removed, each only when the stored entry has the same Seq
-//     (the Seq rule below).
-//  4. DoneJobs are removed (an unknown id is no error).
-//  5. Offences are set; a count of 0 removes the key.
-//  6. Positions are upserted by Source.
-//  7. BootID is recorded when it is not empty.
+//     (the Seq rule below), together with the key's Params and mark.
+//  4. Mark refs are set: the key's mark now names that Seq.
+//  5. Unmark refs are removed, each only when the key's mark has the same
+//     Seq.
+//  6. DoneJobs are removed (an unknown id is no error).
+//  7. Offences are set; a count of 0 removes the key.
+//  8. Positions are upserted by Source.
+//  9. BootID is recorded when it is not empty.
 //
 // The order only matters when one Change names the same thing twice: a Put
-// and a Del of the same key and Seq leave no entry, and a job that is both
-// added and done is gone.
+// and a Del of the same key and Seq leave no entry, a Del and a Mark of the
+// same key leave the mark, a Mark and an Unmark of the same ref leave none,
+// and a job that is both added and done is gone.
 //
 // # The Seq rule
 //
 // Every entry carries a generation (Seq). A delete names the generation it
 // reverted; when a newer generation was written in the meantime (the key was
-// blocked again), the stale delete leaves it alone. A Del of a missing key is
-// a no-op.
+// blocked again), the stale delete leaves it alone, its Params and its mark
+// too. A Del of a missing key is a no-op. Unmark follows the same rule on
+// marks: an Unmark of an older generation leaves a newer mark alone.
+//
+// # Marks and the invariant
+//
+// The engine relies on this invariant, and the store keeps the marks exact
+// for it: an entry is never active without either being applied by its
+// action, marked to apply (Mark), or owned by a pending job whose id it
+// records (Entry.Job). A mark is set only by Mark and removed only by an
+// Unmark of its Seq or by the Del that removes its key's entry (whatever
+// generation it names: none of the key's generations is left). Load returns
+// the marks by key in State.Marked; a mark may name a key that has no
+// entry, if the engine marked one it never put or deleted it before.
 //
 // # Durability and grouped commits
 //
@@ -39,36 +59,80 @@
 // under load most calls share a commit. If one Change in a group fails, bbolt
 // rolls the group back and runs the rest again; the transaction function is
 // therefore idempotent, and a failed Change never takes its neighbours with
-// it. Changes are validated and encoded before they reach the transaction, so
-// a bad Change fails alone and writes nothing.
+// it. Changes are validated and encoded (Params compressed) before they
+// reach the transaction, so a bad Change fails alone and writes nothing,
+// and a group's transaction holds the file's lock only to write.
 //
-// # On disk
+// # On disk (schema 3)
 //
-// Buckets: "entries" (key -> entry), "expiry" (8-byte big-endian unix
-// nanoseconds of Expires, then the key -> empty; it allows range scans by
-// time and is checked against the entries at every Load), "jobs" (8-byte
-// big-endian id -> job), "offences" (key -> 8-byte big-endian count),
-// "positions" (source -> position) and "meta" (schema version, boot id).
+// Buckets: "entries" (key -> entry, without Params), "expiry" (8-byte
+// big-endian unix nanoseconds of Expires, then the key -> empty; it allows
+// range scans by time and is checked against the entries at every Load),
+// "params" (entry key -> Params), "marks" (entry key -> 8-byte big-endian
+// Seq), "jobs" (8-byte big-endian id -> job), "offences" (key -> 8-byte
+// big-endian count), "positions" (source -> position) and "meta" (schema
+// version, boot id, and "superseded" in a file a migration replaced).
 //
 // Entries, jobs and positions are compact binary records of our own (layout
 // in codec.go), not of the engine types, so renaming a field of an engine
 // type does not change the file format. A record starts with its format
 // byte; integers are big-endian where Apply reads them at fixed offsets (an
-// entry's Seq and Expires) and varints elsewhere; strings and Params are a
-// uvarint length then the bytes, Params exactly as given. Times are unix
-// seconds and nanoseconds, exact for any time.Time; they come back in UTC
-// without a monotonic reading (compare them with time.Time.Equal). A zero or
-// pre-1970 Expires sorts first. Schema 1 (encoding/json records, base64
-// Params, RFC 3339 times) is not read: Open refuses it with ErrSchema.
+// entry's Seq and Expires) and varints elsewhere; strings are a uvarint
+// length then the bytes. An entry (format 2) holds its Job and no Params;
+// a job keeps its Params inside, as given. Times are unix seconds and
+// nanoseconds, exact for any time.Time; they come back in UTC without a
+// monotonic reading (compare them with time.Time.Equal). A zero or
+// pre-1970 Expires sorts first.
 //
-// Load is built for a store of 100,000 entries read at start after a reboot
-// (issue 3): one sequential walk of the entries reading only their fixed
-// heads, a sort by expiry in memory, a walk of the index alongside, then one
-// decode per entry with its strings in one allocation and Params carved from
-// shared chunks. On Linux the file is mapped with MAP_POPULATE, so that a
-// file not in the page cache is read sequentially when it is opened rather
-// than page by page at random, and the chunks are prefaulted (see
-// populate_linux.go).
+// Params are stored apart (params.go): raw DEFLATE primed with a preset
+// dictionary of Wazuh alert fragments that we wrote (params.dict, part of
+// the format), or as given when that is not shorter. A realistic sshd
+// alert's Params of 1.8 KB take 232 bytes, 700 without the dictionary; the
+// sample alert of Wazuh's own tests (1.65 KB), not one the dictionary was
+// written from, takes 283. That costs 26 µs to encode, outside the
+// transaction, and 5.5 µs to decode (BenchmarkParams, TestParams_Size).
+//
+// A store of 100,000 realistic entries written as a storm writes them
+// (random keys, a hundred a commit) takes 84 MB, 840 bytes an entry: an
+// entry record of about 140 bytes, its Params of 230 and its expiry index
+// key of 35, each with its key and bbolt's 16-byte element header, in
+// pages about two thirds full. Schema 2 took
+// 2,530 bytes an entry. A process that opens and loads it holds 131 MB
+// more than before (VmRSS): 50 MB of entries decoded and 80 MB of file
+// mapped, where schema 2 held 468 MB (226 and 242). BenchmarkLoad_100k and
+// BenchmarkLoadProcess_100k report these.
+//
+// Load reads one sequential walk of the entries reading only their fixed
+// heads (their Params untouched), a sort by expiry in memory, a walk of the
+// index alongside, then one decode per entry with its strings in one
+// allocation: for 100,000 entries with the file cached, 0.14-0.22 s, and
+// 0.27-0.32 s into a fresh heap as at start. On
+// Linux the file is mapped with MAP_POPULATE, so that a file not in the
+// page cache is read sequentially when it is opened rather than page by
+// page at random: a fresh process opens and loads the store in 0.25 s
+// after a reboot, against 1 s without (populate_linux.go has the
+// trade-off).
+//
+// # Migration
+//
+// Open migrates a store of schema 2 (entries with their Params inside, no
+// params or marks bucket; the code of commit 5a36f18) by writing its whole
+// state converted to a new file, path + ".migrating", in one transaction:
+// every entry re-encoded with Job 0 and its Params moved, compressed, to
+// the params bucket, the other buckets copied, the marks bucket created,
+// the schema version set to 3. Only then is the new file renamed over the
+// old one (and the directory synced), so a failure or a crash leaves the
+// old file as it was, and a stale ".migrating" file is removed by the next
+// attempt. The old file stays locked until the new one is in place, and is
+// then marked superseded, so that a process that was waiting for its lock
+// fails (ErrLocked) instead of migrating it again; on Windows, which cannot
+// rename over an open file, it is closed just before the rename. A new
+// file, rather than the old one rewritten in its own transaction, because
+// a bbolt file never shrinks and a transaction cannot reuse the pages it
+// frees: 100,000 realistic entries take 237 MB in schema 2, 482 MB
+// rewritten in place, 71 MB migrated to a new file, in 4 s
+// (BenchmarkMigrate_100k). Schema 1 (encoding/json records) is not read,
+// nor any schema newer than 3: Open refuses them with ErrSchema.
 //
 // Open refuses a file that is not a bbolt database, a bbolt database written
 // by another program, and a schema version it does not know. The file is
@@ -76,18 +140,16 @@
 //
 // # Caveats
 //
-// bbolt's values are valid only inside their transaction; Load decodes
-// everything into fresh memory before the transaction ends, so the State it
-// returns is the caller's to keep. Memory copies on the way in and out too,
-// so callers can reuse the slices of a Change.
-//
-// The Params of the entries Load returns share 1 MB chunks, filled in expiry
-// order: a chunk is freed when its last entry is dropped, so memory comes
-// back as entries are reverted, not entry by entry, and never exceeds what
-// Load allocated. The strings of one entry share one allocation too.
+// bbolt's values are valid only inside their transaction; Load and Params
+// decode everything into fresh memory before the transaction ends, so what
+// they return is the caller's to keep. Memory copies on the way in and out
+// too, so callers can reuse the slices of a Change. The strings of one
+// loaded entry share one allocation.
 //
 // MAP_POPULATE reads the whole file at Open (and maps it again whole when it
-// grows past its mapping); the daemon reads it all at start anyway.
+// grows past its mapping), Params included, which Load does not need: file
+// pages in RSS, which the kernel can reclaim, and which a store in use maps
+// anyway as Apply and Params touch its pages.
 package store
 
 import "errors"

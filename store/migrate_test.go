@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +36,21 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 	if len(ws.Entries) != 3 || len(ws.Jobs) != 2 || len(ws.Positions) != 2 || ws.BootID == "" {
 		t.Fatalf("fixture state is not what it should be: %+v", ws)
 	}
+	oldFile := path + ".old" // the file Open replaces
+	if err := os.Link(path, oldFile); err != nil {
+		t.Fatal(err)
+	}
 	db := mustOpen(t, path)
+	checkNoLeftover(t, path)
 	checkMigrated(t, db, want, ws)
+	if runtime.GOOS != "windows" {
+		if old, err := Open(oldFile); !errors.Is(err, ErrLocked) {
+			t.Errorf("Open of the replaced file: %v, want ErrLocked (superseded)", err)
+			if err == nil {
+				_ = old.Close()
+			}
+		}
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +73,15 @@ func checkMigrated(t *testing.T, db *DB, want *Memory, ws *engine.State) {
 	}
 }
 
-// TestOpen_MigratesManyEntries migrates more entries than one chunk holds.
+// TestOpen_MigratesManyEntries migrates a few thousand entries, some
+// without Params, into a file left behind by a migration that crashed.
 func TestOpen_MigratesManyEntries(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
+	if err := os.WriteFile(path+".migrating", []byte("half a file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
-	want := make([]engine.Entry, 2*migrateChunk+5)
+	want := make([]engine.Entry, 3000)
 	for i := range want {
 		want[i] = realEntry(i, now)
 		want[i].Job = 0 // schema 2 had none
@@ -72,6 +91,7 @@ func TestOpen_MigratesManyEntries(t *testing.T) {
 	}
 	writeSchema2(t, path, want)
 	db := mustOpen(t, path)
+	checkNoLeftover(t, path)
 	s, err := db.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +137,31 @@ func TestOpen_FailedMigrationWritesNothing(t *testing.T) {
 	if msg := openErr.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, entries[2].Key) {
 		t.Errorf("error %q does not name the file and the entry", msg)
 	}
+	checkNoLeftover(t, path)
+}
+
+func checkNoLeftover(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path + ".migrating"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("migration left %s.migrating behind (%v)", path, err)
+	}
+}
+
+// TestOpen_Superseded checks that a process that waited for the lock of a
+// file that another migrated and replaced meanwhile does not use it.
+func TestOpen_Superseded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	writeSchema2(t, path, []engine.Entry{realEntry(0, t0)})
+	boltFile(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySuperseded, []byte{1}) })(t, path)
+	db, err := Open(path)
+	if err == nil {
+		_ = db.Close()
+		t.Fatal("Open succeeded")
+	}
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q, want ErrLocked naming the file", err)
+	}
+	t.Log(err)
 }
 
 // TestEncodeEntry1 checks the test's schema-2 encoder against the values the

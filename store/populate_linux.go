@@ -9,16 +9,21 @@ import "golang.org/x/sys/unix"
 // Since schema 3 Load reads only the entries and their index, about a
 // third of the file, and the file populated costs its size in RSS (file
 // pages, which the kernel may reclaim). It is still worth it, measured on
-// 100,000 realistic entries (84 MB of file; BenchmarkLoad_100k and
-// BenchmarkLoadProcess_100k):
+// 100,000 realistic entries (84 MB of file; BenchmarkLoad_100k "reboot"
+// and BenchmarkLoadProcess_100k):
 //
 //   - after a reboot, when the file is not in the page cache, each fault on
 //     a plain map is a small random read, for pages of the entries that lie
-//     scattered among those of the Params: Open and Load take 1.9-2.3 s,
-//     against 0.6-0.8 s populated;
+//     scattered among those of the Params: a fresh process opens and loads
+//     the store in 0.99-1.02 s, against 0.24-0.25 s populated (Open, Load
+//     and Close in the benchmark's process: 1.5-1.7 s against 0.4 s);
 //   - with the file in the page cache the kernel maps the cached pages
-//     around each fault anyway (fault-around), so a plain map ends with 73
-//     of the 84 MB mapped, against 80 populated, for about the same time;
+//     around each fault anyway (fault-around), so a plain map ends with 70
+//     of the 84 MB mapped, against 80 populated, in about the same time
+//     (0.25-0.28 s against 0.24 s);
 //   - pages that Apply and Params touch later are mapped as they are used,
 //     so a busy store ends up mapped whole either way.
+//
+// A plain map saves RSS only after a reboot: 34 MB of file mapped instead
+// of 80, for a start four times slower.
 const mmapFlags = unix.MAP_POPULATE
