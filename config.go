@@ -20,6 +20,7 @@ type reloader struct {
 	path   string
 	engine *engine.Engine
 	log    *slog.Logger
+	check  func(*engine.Config) // reports commands whose scripts will be refused
 
 	mu   sync.Mutex
 	last []byte
@@ -60,6 +61,9 @@ func (r *reloader) reload() {
 		changes = []string{"no change to active response"}
 	}
 	r.log.Info("config reloaded", "path", r.path, "changes", strings.Join(changes, "; "))
+	if r.check != nil {
+		r.check(cfg)
+	}
 	if len(cfg.Responses) == 0 && old != nil && len(old.Responses) > 0 {
 		// Applied because the file says so (it has an <ossec_config> root;
 		// an empty file is refused), but worth a line of its own.

@@ -53,8 +53,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	defer arlog.Close()
 
-	rl := &reloader{path: m.confPath(), last: raw, log: log.With("component", "config")}
-	runner := m.runner(arlog, log, func() error { rl.force(); return nil })
+	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner"), AnyOwner: m.AnyOwner}
+	check := func(cfg *engine.Config) { checkScripts(scripts, cfg, log) }
+	check(cfg)
+	rl := &reloader{path: m.confPath(), last: raw, log: log.With("component", "config"), check: check}
+	runner := m.runner(scripts, arlog, log, func() error { rl.force(); return nil })
 	if c, ok := runner.(io.Closer); ok {
 		defer c.Close()
 	}
@@ -145,12 +148,28 @@ func (m *Main) openStore() (engine.Store, error) {
 // runner is what runs commands: scripts from active-response/bin and, where
 // no file of that name exists, the built-in actions. restart is what the
 // built-in restart-wazuh does to us: a reload of ossec.conf.
-func (m *Main) runner(arlog *platform.ARLog, log *slog.Logger, restart func() error) engine.Runner {
+func (m *Main) runner(scripts *platform.ScriptRunner, arlog *platform.ARLog, log *slog.Logger, restart func() error) engine.Runner {
 	if m.DryRun {
 		return &platform.DryRunner{Log: arlog, Logger: log.With("component", "dry-run")}
 	}
-	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner")}
 	return newCommandRunner(m.Root, scripts, arlog, log, restart)
+}
+
+// checkScripts logs each command of cfg whose file in active-response/bin
+// the runner will refuse (unsafe, not executable): at start and on reload,
+// so that it is known before an alert needs it. The runner checks again
+// before each run. A command without a file is a built-in, or reported
+// when it runs.
+func checkScripts(scripts *platform.ScriptRunner, cfg *engine.Config, log *slog.Logger) {
+	bin := filepath.Join(scripts.Root, "active-response", "bin")
+	for _, c := range cfg.Commands {
+		if _, err := os.Lstat(filepath.Join(bin, c.Executable)); err != nil {
+			continue
+		}
+		if err := scripts.Check(c.Executable); err != nil {
+			log.Error("command will not run", "command", c.Name, "err", err)
+		}
+	}
 }
 
 func (m *Main) alertFiles() []string {

@@ -413,6 +413,58 @@ func TestE2E_EmptyConfigIsInvalid(t *testing.T) {
 	}
 }
 
+// TestE2E_UnsafeScriptRefused: a world-writable script is named at start
+// and refused when an alert triggers it; once fixed it runs, and the
+// refused alert is not run after the fact.
+func TestE2E_UnsafeScriptRefused(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	script := filepath.Join(root, "active-response/bin/test-drop")
+	if err := os.Chmod(script, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, root)
+	refusal := script + ": refused as unsafe: writable by its group and by others (mode 0777)"
+	if !strings.Contains(d.logs(), refusal) {
+		t.Errorf("the start does not name the unsafe script:\n%s", d.logs())
+	}
+	d.alert("203.0.113.20", "10.1")
+	waitLog(t, d, `command=test-drop executable=test-drop op=add err="command not started: `+refusal)
+
+	if err := os.Chmod(script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.alert("203.0.113.21", "10.2")
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 203.0.113.21 continue 10.2")
+	if len(c) != 1 {
+		t.Errorf("calls: %v, want only the second alert's", c)
+	}
+}
+
+// TestE2E_AllowAnyOwner: a script owned by another user is refused, unless
+// the daemon runs with --allow-any-owner (containers).
+func TestE2E_AllowAnyOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: gives the script to another user")
+	}
+	root := newRoot(t, confWith(60))
+	script := filepath.Join(root, "active-response/bin/test-drop")
+	if err := os.Chown(script, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, root)
+	d.alert("203.0.113.22", "11.1")
+	waitLog(t, d, "refused as unsafe: owned by uid 65534, not by root or the daemon's user (uid 0)")
+	waitLog(t, d, `msg="command failed"`)
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.cmd.Wait()
+
+	d = startDaemon(t, root, "--allow-any-owner")
+	d.alert("203.0.113.23", "11.2")
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 203.0.113.23 continue 11.2")
+}
+
 func waitLog(t *testing.T, d *daemon, s string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

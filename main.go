@@ -1,7 +1,7 @@
 // Command threatlockdown is ThreatLockDown active response: Wazuh's active
 // response on one host, as one daemon.
 //
-//	threatlockdown run   [--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run]
+//	threatlockdown run   [--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner]
 //	threatlockdown check [--root DIR]
 //	threatlockdown ar NAME            (a built-in action speaking Wazuh's protocol)
 //
@@ -27,7 +27,7 @@ import (
 )
 
 const usage = `usage:
-  threatlockdown run   [--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--log-level LEVEL]
+  threatlockdown run   [--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner] [--log-level LEVEL]
   threatlockdown check [--root DIR]
   threatlockdown ar NAME   run built-in action NAME as a Wazuh active-response script
 `
@@ -99,6 +99,10 @@ type Main struct {
 	LogLevel slog.Level
 	Stderr   io.Writer // logs go here
 
+	// AnyOwner runs scripts whoever owns them (containers, where files
+	// belong to a build user); writable ones are refused all the same.
+	AnyOwner bool
+
 	// Ready, when set, is closed once the daemon is tailing.
 	Ready chan struct{}
 }
@@ -115,6 +119,9 @@ func ParseFlags(args []string, stderr io.Writer) (*Main, error) {
 	})
 	fs.StringVar(&m.AgentID, "agent-id", "000", "this host's agent id (000: the all-in-one server)")
 	fs.BoolVar(&m.DryRun, "dry-run", false, "log every command with its message and run nothing")
+	fs.BoolVar(&m.AnyOwner, "allow-any-owner", false,
+		"run scripts in active-response/bin whoever owns them, not only root's and ours (for containers); "+
+			"scripts writable by group or others are still refused")
 	fs.TextVar(&m.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)

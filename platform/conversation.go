@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"time"
 
@@ -35,6 +37,7 @@ func (ru *run) run(ctx context.Context, check engine.CheckKeys) error {
 		path:      ru.path,
 		dir:       ru.r.root(),
 		args:      ru.args,
+		env:       commandEnv(os.Environ(), runtime.GOOS == "windows"),
 		stdin:     ru.msg != nil,
 		waitDelay: ru.r.waitDelay(),
 	})

@@ -18,11 +18,20 @@
 //   - Legacy (Wazuh < 4.2, OSSEC): argv "add|delete user srcip alertid ruleid
 //     location filename [extra args]", stdin at EOF, no handshake.
 //
+// Before each run (and in Check, which the daemon calls at start) the file
+// must be safe: not writable by its group or by others, owned by root or the
+// daemon's user (AnyOwner drops this one, for containers), in a directory
+// that passes the same test, and, when a symlink, resolving to a file inside
+// active-response/bin. Anything else is an *UnsafeError naming the file and
+// the reason, and nothing runs. Commands get a minimal environment (see
+// commandEnv): PATH without relative entries, LANG, LANGUAGE, LC_* and TZ,
+// and nothing else of the daemon's.
+//
 // Every run ends within TimeLimit: then (or when the context is cancelled) the
 // whole process group is killed, so helpers a script started die with it.
 // Wait never blocks on pipes that a stray grandchild keeps open (WaitDelay).
 // An error wrapping engine.ErrNotStarted means nothing ran (refused name,
-// missing or non-executable file, failed start); a *ScriptError is a command
+// missing, non-executable or unsafe file, failed start); a *ScriptError is a command
 // that ran and failed, with its exit status and the tail of its stderr.
 //
 // DryRunner runs nothing. It logs what would run and plays the handshake with
@@ -50,6 +59,10 @@
 //   - A script that moves its children to another process group or session
 //     (setsid, daemon) takes them out of reach of the kill at the time limit.
 //     On Windows only the process itself is killed.
+//   - The checks and the start are two steps: a file swapped in between
+//     runs unchecked. Only root or the daemon's user can do that, since the
+//     directory is checked too. Directories above active-response/bin and
+//     Windows ACLs are not checked.
 //   - BootID on Windows and the BSDs is derived from the boot time, which moves
 //     when the clock is stepped; a spurious change makes the engine re-assert
 //     its entries, which is idempotent.

@@ -54,6 +54,8 @@ func helperMain(mode, out string) int {
 		rec("args", strings.Join(os.Args[1:], "\n"))
 		all, _ := io.ReadAll(in)
 		rec("stdin", string(all))
+	case "env":
+		rec("env", strings.Join(os.Environ(), "\n"))
 	case "readall":
 		all, _ := io.ReadAll(in)
 		rec("stdin", string(all))

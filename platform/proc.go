@@ -23,7 +23,8 @@ type procSpec struct {
 	path      string
 	dir       string
 	args      []string
-	stdin     bool // a pipe for the JSON protocol; otherwise stdin reads EOF
+	env       []string // the whole environment (see commandEnv)
+	stdin     bool     // a pipe for the JSON protocol; otherwise stdin reads EOF
 	waitDelay time.Duration
 }
 
@@ -45,6 +46,10 @@ type proc struct {
 func startProc(ctx context.Context, s procSpec) (*proc, error) {
 	cmd := exec.CommandContext(ctx, s.path, s.args...)
 	cmd.Dir = s.dir
+	cmd.Env = s.env
+	if cmd.Env == nil {
+		cmd.Env = []string{} // never the daemon's own
+	}
 	cmd.WaitDelay = s.waitDelay
 	setProcAttr(cmd)
 	cmd.Cancel = func() error { return killTree(cmd.Process) }

@@ -33,6 +33,10 @@ type ScriptRunner struct {
 	TimeLimit     time.Duration // longest run; DefaultTimeLimit when 0
 	WaitDelay     time.Duration // wait for pipes after exit; DefaultWaitDelay when 0
 	Logger        *slog.Logger  // slog.Default() when nil
+	// AnyOwner runs executables whatever user owns them, for containers
+	// whose files belong to a build user. Files and directories writable by
+	// group or others, and symlinks out of BinDir, are refused all the same.
+	AnyOwner bool
 }
 
 var _ engine.Runner = (*ScriptRunner)(nil)
@@ -86,7 +90,7 @@ func (r *ScriptRunner) prepare(inv engine.Invocation, log *slog.Logger) (*run, e
 }
 
 // resolve returns the path of executable in BinDir, which must be an
-// executable regular file.
+// executable regular file that is safe to run (see checkSafe).
 func (r *ScriptRunner) resolve(executable string) (string, error) {
 	if err := checkName(executable); err != nil {
 		return "", err
@@ -104,6 +108,9 @@ func (r *ScriptRunner) resolve(executable string) (string, error) {
 	}
 	if !isExecutable(fi) {
 		return "", fmt.Errorf("%w: %s: not executable", engine.ErrNotStarted, path)
+	}
+	if err := r.checkSafe(path, fi); err != nil {
+		return "", err
 	}
 	return path, nil
 }
