@@ -87,10 +87,10 @@
 // Params are stored apart (params.go): raw DEFLATE primed with a preset
 // dictionary of Wazuh alert fragments that we wrote (params.dict, part of
 // the format), or as given when that is not shorter. A realistic sshd
-// alert's Params of 1.8 KB take 232 bytes, 700 without the dictionary; the
+// alert's Params of 1.8 KB take 239 bytes, 700 without the dictionary; the
 // sample alert of Wazuh's own tests (1.65 KB), not one the dictionary was
-// written from, takes 283. That costs 26 µs to encode, outside the
-// transaction, and 5.5 µs to decode (BenchmarkParams, TestParams_Size).
+// written from, takes 290. That costs 26-36 µs to encode, outside the
+// transaction, and 5.5-8 µs to decode (BenchmarkParams, TestParams_Size).
 //
 // A store of 100,000 realistic entries written as a storm writes them
 // (random keys, a hundred a commit) takes 84 MB, 840 bytes an entry: an

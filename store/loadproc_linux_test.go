@@ -60,6 +60,9 @@ func benchLoadProcess(b *testing.B, path string, flags int, evict bool) {
 	for k, v := range sum {
 		b.ReportMetric(v/float64(b.N), k)
 	}
+	if fi, err := os.Stat(path); err == nil {
+		b.ReportMetric(float64(fi.Size())/100_000, "file-B/entry")
+	}
 }
 
 // runLoadProcess runs TestLoadProcessHelper on path and returns its figures.

