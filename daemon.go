@@ -53,10 +53,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	defer arlog.Close()
 
+	host := platform.NewHostAddrs(log.With("component", "host"))
+	host.Refresh() // before the first alert; a failure is logged and retried
+	cfg.Host = host
+
 	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner"), AnyOwner: m.AnyOwner}
 	check := func(cfg *engine.Config) { checkScripts(scripts, cfg, log) }
 	check(cfg)
-	rl := &reloader{path: m.confPath(), last: raw, log: log.With("component", "config"), check: check}
+	rl := &reloader{path: m.confPath(), last: raw, log: log.With("component", "config"), check: check, host: host}
 	runner := m.runner(scripts, arlog, log, func() error { rl.force(); return nil })
 	if c, ok := runner.(io.Closer); ok {
 		defer c.Close()
@@ -74,6 +78,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return e.Run(gctx) })
+	g.Go(func() error { host.Run(gctx); return nil })
 	tailing := m.tail(gctx, g, e, log)
 	g.Go(func() error {
 		if err := watch.File(gctx, m.confPath(), 200*time.Millisecond, rl.reload); err != nil {

@@ -55,6 +55,26 @@ func TestE2E_BuiltinFirewallDrop(t *testing.T) {
 	}
 }
 
+// TestE2E_OwnAddressAddedWhileRunning: an address the host gets while the
+// daemon runs is its own at once (rtnetlink tells the daemon; its periodic
+// read is 10 s away), and an alert from it runs nothing.
+func TestE2E_OwnAddressAddedWhileRunning(t *testing.T) {
+	ns := newNetns(t, "tld-own")
+	root := newRoot(t, confWith(60))
+	d := launch(t, root, exec.Command("ip", "netns", "exec", ns, binary, "run", "--root", root))
+	if out, err := exec.Command("ip", "-n", ns, "addr", "add", "198.51.100.200/32", "dev", "lo").CombinedOutput(); err != nil {
+		t.Fatalf("ip addr add: %v: %s", err, out)
+	}
+	waitLog(t, d, `msg="host addresses changed" component=host added=198.51.100.200 removed=""`)
+	d.alert("198.51.100.200", "13.1")
+	d.alert("203.0.113.31", "13.2")
+	c := waitCalls(t, d, 1, 5*time.Second)
+	wantCall(t, c, 0, "add 203.0.113.31 continue 13.2")
+	if !strings.Contains(d.logs(), "reason=own_address") {
+		t.Errorf("no own_address skip logged:\n%s", d.logs())
+	}
+}
+
 func waitFor(t *testing.T, d *daemon, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -463,6 +465,51 @@ func TestE2E_AllowAnyOwner(t *testing.T) {
 	d.alert("203.0.113.23", "11.2")
 	c := waitCalls(t, d, 1, 5*time.Second)
 	wantCall(t, c, 0, "add 203.0.113.23 continue 11.2")
+}
+
+// TestE2E_NeverBlocksTheHost: alerts whose source is this host (an address
+// of its interfaces, loopback in any form) run nothing; they are logged
+// with reason own_address.
+func TestE2E_NeverBlocksTheHost(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	d := startDaemon(t, root)
+	srcips := []string{"127.0.0.1", "::1", "::ffff:127.0.0.1", "0.0.0.0"}
+	if own := hostAddr(t); own != "" {
+		srcips = append(srcips, own)
+	}
+	for i, ip := range srcips {
+		d.alert(ip, fmt.Sprintf("12.%d", i))
+	}
+	d.alert("203.0.113.30", "12.9")
+	c := waitCalls(t, d, 1, 5*time.Second) // alerts are matched in order
+	wantCall(t, c, 0, "add 203.0.113.30 continue 12.9")
+	if len(c) != 1 {
+		t.Errorf("calls: %v, want only 203.0.113.30's", c)
+	}
+	logs := strings.Split(d.logs(), "\n")
+	for _, ip := range srcips {
+		if !slices.ContainsFunc(logs, func(l string) bool {
+			return strings.Contains(l, "reason=own_address command=test-drop") && strings.Contains(l, " srcip="+ip+" ")
+		}) {
+			t.Errorf("no own_address skip logged for %s:\n%s", ip, d.logs())
+		}
+	}
+}
+
+// hostAddr returns an address of one of this machine's interfaces that is
+// not loopback or link-local, "" when it has none.
+func hostAddr(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String()
+		}
+	}
+	return ""
 }
 
 func waitLog(t *testing.T, d *daemon, s string) {

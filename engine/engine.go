@@ -129,6 +129,19 @@ type Config struct {
 	Commands  []*Command
 	Responses []*Response
 	WhiteList []WhiteListEntry
+	// Host knows the host's own addresses, which no command ever gets (see
+	// HostAddrs). It is not read from ossec.conf: the daemon sets it on
+	// every config it loads. Nil refuses the fixed classes only.
+	Host HostAddrs
+}
+
+// HostAddrs knows the addresses of this host's interfaces as they are now
+// (they change: DHCP, VPNs, containers). An alert whose source address is
+// one of them, or loopback, unspecified, link-local or multicast, runs
+// nothing, whatever the white list says: a host must never be told to
+// block itself. Own is called on the hot path and must not block.
+type HostAddrs interface {
+	Own(addr netip.Addr) bool
 }
 
 // Op is what a command is asked to do.

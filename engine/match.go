@@ -13,6 +13,8 @@ const (
 	SkipSrcIP     = "invalid_srcip"
 	SkipUser      = "invalid_user"
 	SkipAlertID   = "invalid_alert_id"
+	// SkipOwnAddress is a source address of the host itself (see HostAddrs).
+	SkipOwnAddress = "own_address"
 )
 
 // matcher is a compiled, read-only view of a Config for the hot path.
@@ -27,6 +29,7 @@ type compiled struct {
 	*Response
 	ruleIDs [][]byte
 	groups  []pattern
+	host    HostAddrs // Config.Host
 }
 
 func compile(c *Config) *matcher {
@@ -45,7 +48,7 @@ func compile(c *Config) *matcher {
 		if r.Disabled || r.Command == nil {
 			continue
 		}
-		cr := &compiled{Response: r}
+		cr := &compiled{Response: r, host: c.Host}
 		for _, id := range r.RulesID {
 			cr.ruleIDs = append(cr.ruleIDs, []byte(id))
 		}
@@ -59,7 +62,11 @@ func compile(c *Config) *matcher {
 // differ from its documentation): level 0 never; a listed rule id always;
 // otherwise level and group must both hold where both are set, and a block
 // with neither triggers nothing.
+//
+// It also tells a which host it is matched for: validate, which runs on a
+// triggering alert, refuses the host's own addresses.
 func (r *compiled) triggers(a *Alert) bool {
+	a.host = r.host
 	if a.Level <= 0 {
 		return false
 	}
@@ -112,13 +119,17 @@ func (m *matcher) whiteListed(srcip []byte) bool {
 }
 
 // validate checks the alert fields a command receives, as Wazuh does before
-// running anything; it returns a skip reason or "".
+// running anything, and refuses the host's own addresses, which Wazuh does
+// not; it returns a skip reason or "".
 func validate(a *Alert) string {
 	if len(a.SrcIP) > 0 {
 		// A zone ("fe80::1%eth0") is free text from the alert: never passed on.
 		addr, err := netip.ParseAddr(strings.TrimPrefix(string(a.SrcIP), "::ffff:"))
 		if err != nil || addr.Zone() != "" {
 			return SkipSrcIP
+		}
+		if ownAddress(addr.Unmap(), a.host) {
+			return SkipOwnAddress
 		}
 	}
 	if !validChars(a.DstUser, true) {
@@ -128,6 +139,15 @@ func validate(a *Alert) string {
 		return SkipAlertID
 	}
 	return ""
+}
+
+// ownAddress reports whether addr is the host itself (loopback, or one of
+// host's addresses) or no single remote host at all (unspecified,
+// link-local, multicast): blocking it would cut the host off, from itself
+// or its own network. The white list has no say.
+func ownAddress(addr netip.Addr, host HostAddrs) bool {
+	return addr.IsLoopback() || addr.IsUnspecified() || addr.IsLinkLocalUnicast() || addr.IsMulticast() ||
+		host != nil && host.Own(addr)
 }
 
 // validChars reports whether v matches ^[a-zA-Z._0-9@?-]*$ (user) or

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"net/netip"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -148,6 +151,21 @@ func TestValidate(t *testing.T) {
 		{"substitution in user", `{"data":{"dstuser":"$(reboot)"}}`, SkipUser},
 		{"space in user", `{"data":{"dstuser":"a b"}}`, SkipUser},
 		{"bad alert id", `{"id":"1;2","data":{"srcip":"203.0.113.7"}}`, SkipAlertID},
+
+		// The host itself, or no single remote host: never passed on.
+		{"loopback", `{"data":{"srcip":"127.0.0.1"}}`, SkipOwnAddress},
+		{"loopback net", `{"data":{"srcip":"127.8.9.10"}}`, SkipOwnAddress},
+		{"v6 loopback", `{"data":{"srcip":"::1"}}`, SkipOwnAddress},
+		{"mapped loopback", `{"data":{"srcip":"::ffff:127.0.0.1"}}`, SkipOwnAddress},
+		{"mapped loopback, hex: not passed on either", `{"data":{"srcip":"::ffff:7f00:1"}}`, SkipSrcIP},
+		{"mapped loopback, long", `{"data":{"srcip":"0:0:0:0:0:ffff:127.0.0.1"}}`, SkipOwnAddress},
+		{"unspecified", `{"data":{"srcip":"0.0.0.0"}}`, SkipOwnAddress},
+		{"v6 unspecified", `{"data":{"srcip":"::"}}`, SkipOwnAddress},
+		{"link-local", `{"data":{"srcip":"169.254.10.20"}}`, SkipOwnAddress},
+		{"v6 link-local", `{"data":{"srcip":"fe80::1"}}`, SkipOwnAddress},
+		{"multicast", `{"data":{"srcip":"224.0.0.251"}}`, SkipOwnAddress},
+		{"v6 multicast", `{"data":{"srcip":"ff02::1"}}`, SkipOwnAddress},
+		{"windows logon from loopback", `{"data":{"srcip":"203.0.113.7","win":{"eventdata":{"ipAddress":"::1"}}}}`, SkipOwnAddress},
 	}
 	for _, tt := range tests {
 		if got := validate(decoded(t, tt.alert)); got != tt.want {
@@ -185,4 +203,74 @@ func TestTableKey(t *testing.T) {
 			t.Errorf("TableKey(%q, %v) = %q, want %q", tt.exe, tt.keys, got, tt.want)
 		}
 	}
+}
+
+// hostSet is a HostAddrs whose addresses a test changes.
+type hostSet struct {
+	mu    sync.Mutex
+	addrs map[netip.Addr]bool
+}
+
+func newHostSet(addrs ...string) *hostSet {
+	h := &hostSet{addrs: map[netip.Addr]bool{}}
+	for _, a := range addrs {
+		h.addrs[netip.MustParseAddr(a)] = true
+	}
+	return h
+}
+
+func (h *hostSet) Own(a netip.Addr) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.addrs[a]
+}
+
+func (h *hostSet) add(a string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.addrs[netip.MustParseAddr(a)] = true
+}
+
+// TestEngine_NeverActsOnTheHostItself: the host's own addresses (as they
+// are when the alert is handled), loopback, unspecified, link-local and
+// multicast addresses reach no command, whatever the configuration; each
+// is counted as skipped.
+func TestEngine_NeverActsOnTheHostItself(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig(time.Minute)
+		host := newHostSet("192.0.2.10", "2001:db8::10")
+		cfg.Host = host
+		h := startEngine(t, newMemStore(), &fakeRunner{}, cfg, "b")
+		defer h.stop()
+		for i, ip := range []string{"192.0.2.10", "::ffff:192.0.2.10", "2001:db8::10", "127.0.0.1", "::1",
+			"::ffff:127.0.0.1", "0.0.0.0", "fe80::1", "169.254.1.1", "224.0.0.1"} {
+			h.alert(ip, fmt.Sprint(i))
+		}
+		h.want()
+		if s := h.e.Stats(); s.Skipped.Load() != 10 || s.Jobs.Load() != 0 {
+			t.Errorf("skipped %d, jobs %d; want 10 and 0", s.Skipped.Load(), s.Jobs.Load())
+		}
+
+		h.alert("203.0.113.5", "20")
+		host.add("203.0.113.6") // the host gets a new address: refused from now on
+		h.alert("203.0.113.6", "21")
+		h.want("add firewall-drop 203.0.113.5 continue 20")
+	})
+}
+
+// TestEngine_HostOnReload: a config without a HostAddrs (set by the daemon
+// on each config it loads) still refuses the fixed classes.
+func TestEngine_HostOnReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(time.Minute), "b")
+		defer h.stop()
+		h.alert("::1", "1")
+		h.want()
+		cfg := testConfig(time.Minute)
+		cfg.Host = newHostSet("198.51.100.1")
+		h.e.SetConfig(cfg)
+		h.alert("198.51.100.1", "2")
+		h.alert("198.51.100.2", "3")
+		h.want("add firewall-drop 198.51.100.2 continue 3")
+	})
 }

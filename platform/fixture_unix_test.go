@@ -3,7 +3,6 @@
 package platform
 
 import (
-	"bytes"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -91,23 +90,6 @@ func noCheck(t *testing.T) engine.CheckKeys {
 		t.Errorf("check called with %q", keys)
 		return engine.Decision{}, nil
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func equalStrings(a, b []string) bool {
