@@ -23,11 +23,12 @@ func validate(c engine.Change) error {
 			return err
 		}
 	}
-	for what, rs := range map[string][]engine.EntryRef{
-		"deleted entry key": c.Del, "marked entry key": c.Mark, "unmarked entry key": c.Unmark,
-	} {
-		for _, r := range rs {
-			if err := checkKey(what, r.Key); err != nil {
+	for _, refs := range []struct {
+		what string
+		refs []engine.EntryRef
+	}{{"deleted entry key", c.Del}, {"marked entry key", c.Mark}, {"unmarked entry key", c.Unmark}} {
+		for _, r := range refs.refs {
+			if err := checkKey(refs.what, r.Key); err != nil {
 				return err
 			}
 		}

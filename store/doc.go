@@ -96,22 +96,21 @@
 // (random keys, a hundred a commit) takes 84 MB, 840 bytes an entry: an
 // entry record of about 140 bytes, its Params of 230 and its expiry index
 // key of 35, each with its key and bbolt's 16-byte element header, in
-// pages about two thirds full. Schema 2 took
-// 2,530 bytes an entry. A process that opens and loads it holds 131 MB
-// more than before (VmRSS): 50 MB of entries decoded and 80 MB of file
-// mapped, where schema 2 held 468 MB (226 and 242). BenchmarkLoad_100k and
-// BenchmarkLoadProcess_100k report these.
+// pages about two thirds full. Schema 2 took 2,530 bytes an entry. A
+// process that opens and loads it holds 131 MB more than before (VmRSS):
+// 50 MB of entries decoded and 80 MB of file mapped, where schema 2 held
+// 468 MB (226 and 242). BenchmarkLoad_100k and BenchmarkLoadProcess_100k
+// report these.
 //
 // Load reads one sequential walk of the entries reading only their fixed
 // heads (their Params untouched), a sort by expiry in memory, a walk of the
 // index alongside, then one decode per entry with its strings in one
 // allocation: for 100,000 entries with the file cached, 0.14-0.22 s, and
-// 0.27-0.32 s into a fresh heap as at start. On
-// Linux the file is mapped with MAP_POPULATE, so that a file not in the
-// page cache is read sequentially when it is opened rather than page by
-// page at random: a fresh process opens and loads the store in 0.25 s
-// after a reboot, against 1 s without (populate_linux.go has the
-// trade-off).
+// 0.27-0.41 s into a fresh heap as at start. On Linux the file is mapped
+// with MAP_POPULATE, so that a file not in the page cache is read
+// sequentially when it is opened rather than page by page at random: a
+// fresh process opens and loads the store in 0.23-0.25 s after a reboot,
+// against 0.9-1.0 s without (populate_linux.go has the trade-off).
 //
 // # Migration
 //
@@ -130,7 +129,7 @@
 // file, rather than the old one rewritten in its own transaction, because
 // a bbolt file never shrinks and a transaction cannot reuse the pages it
 // frees: 100,000 realistic entries take 237 MB in schema 2, 482 MB
-// rewritten in place, 71 MB migrated to a new file, in 4 s
+// rewritten in place, 71 MB migrated to a new file, in 4-7 s
 // (BenchmarkMigrate_100k). Schema 1 (encoding/json records) is not read,
 // nor any schema newer than 3: Open refuses them with ErrSchema.
 //

@@ -15,12 +15,12 @@ import "golang.org/x/sys/unix"
 //   - after a reboot, when the file is not in the page cache, each fault on
 //     a plain map is a small random read, for pages of the entries that lie
 //     scattered among those of the Params: a fresh process opens and loads
-//     the store in 0.99-1.02 s, against 0.24-0.25 s populated (Open, Load
-//     and Close in the benchmark's process: 1.5-1.7 s against 0.4 s);
+//     the store in 0.9-1.0 s, against 0.23-0.25 s populated (Open, Load
+//     and Close in the benchmark's process: 1.2-1.7 s against 0.4 s);
 //   - with the file in the page cache the kernel maps the cached pages
-//     around each fault anyway (fault-around), so a plain map ends with 70
-//     of the 84 MB mapped, against 80 populated, in about the same time
-//     (0.25-0.28 s against 0.24 s);
+//     around each fault anyway (fault-around), so a plain map ends with
+//     70-73 of the 84 MB mapped, against 80 populated, in about the same
+//     time (0.23-0.28 s against 0.23-0.25 s);
 //   - pages that Apply and Params touch later are mapped as they are used,
 //     so a busy store ends up mapped whole either way.
 //
