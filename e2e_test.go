@@ -326,6 +326,7 @@ func TestE2E_ExpiredWhileDownDeletedAtStart(t *testing.T) {
 	d := startDaemon(t, root)
 	d.alert("198.51.100.6", "3.1")
 	waitCalls(t, d, 1, 5*time.Second)
+	waitLog(t, d, `msg="job done"`) // else the add runs again after the kill: at least once
 	d.cmd.Process.Kill()
 	d.cmd.Wait()
 	time.Sleep(1500 * time.Millisecond)
