@@ -105,4 +105,3 @@ func waitPath(b *testing.B, path string, within time.Duration) {
 		time.Sleep(10 * time.Millisecond) // a poll of the file system, not a synchronisation
 	}
 }
-
