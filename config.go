@@ -21,7 +21,6 @@ type reloader struct {
 	engine *engine.Engine
 	log    *slog.Logger
 	check  func(*engine.Config) // reports commands whose scripts will be refused
-	host   engine.HostAddrs     // the host's own addresses, set on every config
 
 	mu   sync.Mutex
 	last []byte
@@ -54,7 +53,6 @@ func (r *reloader) reload() {
 		}
 		return
 	}
-	cfg.Host = r.host
 	old := r.engine.Config()
 	r.engine.SetConfig(cfg)
 	r.last = raw

@@ -55,19 +55,18 @@ func (m *Main) Run(ctx context.Context) error {
 
 	host := platform.NewHostAddrs(log.With("component", "host"))
 	host.Refresh() // before the first alert; a failure is logged and retried
-	cfg.Host = host
 
 	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner"), AnyOwner: m.AnyOwner}
 	check := func(cfg *engine.Config) { checkScripts(scripts, cfg, log) }
 	check(cfg)
-	rl := &reloader{path: m.confPath(), last: raw, log: log.With("component", "config"), check: check, host: host}
+	rl := &reloader{path: m.confPath(), last: raw, log: log.With("component", "config"), check: check}
 	runner := m.runner(scripts, arlog, log, func() error { rl.force(); return nil })
 	if c, ok := runner.(io.Closer); ok {
 		defer c.Close()
 	}
 	e, err := engine.New(engine.Options{
 		Store: st, Runner: runner, Logger: log.With("component", "engine"),
-		AgentID: m.AgentID, Node: hostname(), BootID: bootID(log),
+		AgentID: m.AgentID, Node: hostname(), BootID: bootID(log), Host: host,
 	})
 	if err != nil {
 		return err

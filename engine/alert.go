@@ -20,7 +20,6 @@ type Alert struct {
 	Filename []byte // syscheck.path
 
 	hasAgent bool
-	host     HostAddrs // the host it is matched for (set by triggers), for validate
 	groups   []byte
 	srcIP    []byte // data.srcip
 	winIP    []byte // data.win.eventdata.ipAddress

@@ -17,6 +17,9 @@ type Options struct {
 	Logger  *slog.Logger
 	AgentID string // this host's agent id; default "000" (the all-in-one server)
 	Node    string // origin name in messages (the host name)
+	// Host knows the host's own addresses, which no command ever gets (see
+	// HostAddrs); nil refuses the fixed classes only.
+	Host    HostAddrs
 	BootID  string // identifies this boot; a change re-applies active entries
 	Workers int    // commands running at once; default 16
 	// StopGrace is how long running commands may finish after Run's context
@@ -37,6 +40,7 @@ type Engine struct {
 	log     *slog.Logger
 	agentID string
 	node    string
+	host    HostAddrs
 	bootID  string
 	grace   time.Duration
 	flush   time.Duration
@@ -76,7 +80,7 @@ func New(o Options) (*Engine, error) {
 		return nil, errors.New("engine: store and runner are required")
 	}
 	e := &Engine{
-		store: o.Store, runner: o.Runner, log: o.Logger, agentID: o.AgentID, node: o.Node,
+		store: o.Store, runner: o.Runner, log: o.Logger, agentID: o.AgentID, node: o.Node, host: o.Host,
 		bootID: o.BootID, grace: o.StopGrace, flush: o.FlushEvery, now: o.Now,
 		commits: make(chan commitItem, 4096), timers: newTimers(),
 		table: map[string]*tableEntry{}, positions: map[string]posMark{},

@@ -32,7 +32,15 @@ func testConfig(timeout time.Duration, repeated ...time.Duration) *Config {
 
 func startEngine(t *testing.T, st *memStore, r *fakeRunner, cfg *Config, boot string) *harness {
 	t.Helper()
-	e, err := New(Options{Store: st, Runner: r, BootID: boot, Node: "test"})
+	return startEngineOpts(t, st, r, cfg, Options{BootID: boot})
+}
+
+// startEngineOpts is startEngine with more options; Store, Runner and Node
+// are set here.
+func startEngineOpts(t *testing.T, st *memStore, r *fakeRunner, cfg *Config, o Options) *harness {
+	t.Helper()
+	o.Store, o.Runner, o.Node = st, r, "test"
+	e, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,10 +129,6 @@ type Config struct {
 	Commands  []*Command
 	Responses []*Response
 	WhiteList []WhiteListEntry
-	// Host knows the host's own addresses, which no command ever gets (see
-	// HostAddrs). It is not read from ossec.conf: the daemon sets it on
-	// every config it loads. Nil refuses the fixed classes only.
-	Host HostAddrs
 }
 
 // HostAddrs knows the addresses of this host's interfaces as they are now

@@ -101,7 +101,7 @@ func (e *Engine) match(a *Alert, raw []byte) []Job {
 				e.skip(a, r, SkipWhiteList)
 				return nil
 			}
-			if reason := validate(a); reason != "" {
+			if reason := validate(a, e.host); reason != "" {
 				e.skip(a, r, reason)
 				return nil
 			}

@@ -29,7 +29,6 @@ type compiled struct {
 	*Response
 	ruleIDs [][]byte
 	groups  []pattern
-	host    HostAddrs // Config.Host
 }
 
 func compile(c *Config) *matcher {
@@ -48,7 +47,7 @@ func compile(c *Config) *matcher {
 		if r.Disabled || r.Command == nil {
 			continue
 		}
-		cr := &compiled{Response: r, host: c.Host}
+		cr := &compiled{Response: r}
 		for _, id := range r.RulesID {
 			cr.ruleIDs = append(cr.ruleIDs, []byte(id))
 		}
@@ -62,11 +61,7 @@ func compile(c *Config) *matcher {
 // differ from its documentation): level 0 never; a listed rule id always;
 // otherwise level and group must both hold where both are set, and a block
 // with neither triggers nothing.
-//
-// It also tells a which host it is matched for: validate, which runs on a
-// triggering alert, refuses the host's own addresses.
 func (r *compiled) triggers(a *Alert) bool {
-	a.host = r.host
 	if a.Level <= 0 {
 		return false
 	}
@@ -119,16 +114,16 @@ func (m *matcher) whiteListed(srcip []byte) bool {
 }
 
 // validate checks the alert fields a command receives, as Wazuh does before
-// running anything, and refuses the host's own addresses, which Wazuh does
-// not; it returns a skip reason or "".
-func validate(a *Alert) string {
+// running anything, and refuses the host's own addresses (host may be nil),
+// which Wazuh does not; it returns a skip reason or "".
+func validate(a *Alert, host HostAddrs) string {
 	if len(a.SrcIP) > 0 {
 		// A zone ("fe80::1%eth0") is free text from the alert: never passed on.
 		addr, err := netip.ParseAddr(strings.TrimPrefix(string(a.SrcIP), "::ffff:"))
 		if err != nil || addr.Zone() != "" {
 			return SkipSrcIP
 		}
-		if ownAddress(addr.Unmap(), a.host) {
+		if ownAddress(addr.Unmap(), host) {
 			return SkipOwnAddress
 		}
 	}

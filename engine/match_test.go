@@ -168,7 +168,7 @@ func TestValidate(t *testing.T) {
 		{"windows logon from loopback", `{"data":{"srcip":"203.0.113.7","win":{"eventdata":{"ipAddress":"::1"}}}}`, SkipOwnAddress},
 	}
 	for _, tt := range tests {
-		if got := validate(decoded(t, tt.alert)); got != tt.want {
+		if got := validate(decoded(t, tt.alert), nil); got != tt.want {
 			t.Errorf("%s: validate = %q, want %q", tt.name, got, tt.want)
 		}
 	}
@@ -237,10 +237,8 @@ func (h *hostSet) add(a string) {
 // is counted as skipped.
 func TestEngine_NeverActsOnTheHostItself(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cfg := testConfig(time.Minute)
 		host := newHostSet("192.0.2.10", "2001:db8::10")
-		cfg.Host = host
-		h := startEngine(t, newMemStore(), &fakeRunner{}, cfg, "b")
+		h := startEngineOpts(t, newMemStore(), &fakeRunner{}, testConfig(time.Minute), Options{BootID: "b", Host: host})
 		defer h.stop()
 		for i, ip := range []string{"192.0.2.10", "::ffff:192.0.2.10", "2001:db8::10", "127.0.0.1", "::1",
 			"::ffff:127.0.0.1", "0.0.0.0", "fe80::1", "169.254.1.1", "224.0.0.1"} {
@@ -255,22 +253,5 @@ func TestEngine_NeverActsOnTheHostItself(t *testing.T) {
 		host.add("203.0.113.6") // the host gets a new address: refused from now on
 		h.alert("203.0.113.6", "21")
 		h.want("add firewall-drop 203.0.113.5 continue 20")
-	})
-}
-
-// TestEngine_HostOnReload: a config without a HostAddrs (set by the daemon
-// on each config it loads) still refuses the fixed classes.
-func TestEngine_HostOnReload(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(time.Minute), "b")
-		defer h.stop()
-		h.alert("::1", "1")
-		h.want()
-		cfg := testConfig(time.Minute)
-		cfg.Host = newHostSet("198.51.100.1")
-		h.e.SetConfig(cfg)
-		h.alert("198.51.100.1", "2")
-		h.alert("198.51.100.2", "3")
-		h.want("add firewall-drop 198.51.100.2 continue 3")
 	})
 }
