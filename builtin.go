@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/platform"
@@ -40,9 +41,35 @@ func newCommandRunner(root string, scripts engine.Runner, arlog *platform.ARLog,
 	}
 }
 
+// builtin reports whether executable runs in-process: no file of that name
+// in active-response/bin, or a link there to this very binary (how packages
+// install the built-ins for a Wazuh agent's execd), and a built-in of that
+// name on this OS.
 func (r *commandRunner) builtin(executable string) bool {
-	_, err := os.Lstat(filepath.Join(r.bin, executable))
-	return errors.Is(err, fs.ErrNotExist) && r.builtins.Has(executable)
+	path := filepath.Join(r.bin, executable)
+	_, err := os.Lstat(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) || err == nil && !leadsToSelf(path) {
+		return false
+	}
+	return r.builtins.Has(executable)
+}
+
+// self is the running binary, links resolved ("" when unknown).
+var self = sync.OnceValue(func() string {
+	p, err := os.Executable()
+	if err == nil {
+		p, err = filepath.EvalSymlinks(p)
+	}
+	if err != nil {
+		return ""
+	}
+	return p
+})
+
+// leadsToSelf reports whether path leads to the running binary.
+func leadsToSelf(path string) bool {
+	target, err := filepath.EvalSymlinks(path)
+	return err == nil && self() != "" && target == self()
 }
 
 func (r *commandRunner) Run(ctx context.Context, inv engine.Invocation, check engine.CheckKeys) error {

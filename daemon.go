@@ -167,8 +167,9 @@ func (m *Main) runner(scripts *platform.ScriptRunner, arlog *platform.ARLog, log
 func checkScripts(scripts *platform.ScriptRunner, cfg *engine.Config, log *slog.Logger) {
 	bin := filepath.Join(scripts.Root, "active-response", "bin")
 	for _, c := range cfg.Commands {
-		if _, err := os.Lstat(filepath.Join(bin, c.Executable)); err != nil {
-			continue
+		path := filepath.Join(bin, c.Executable)
+		if _, err := os.Lstat(path); err != nil || leadsToSelf(path) {
+			continue // a built-in
 		}
 		if err := scripts.Check(c.Executable); err != nil {
 			log.Error("command will not run", "command", c.Name, "err", err)
