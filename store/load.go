@@ -35,6 +35,7 @@ func (db *DB) Load() (*engine.State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", db.path, boltError(err))
 	}
+	db.unmapPages()
 	return s, nil
 }
 
