@@ -119,6 +119,7 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 		run.adds = slices.Grow(run.adds, len(grouped))
 		run.refs = slices.Grow(run.refs, len(grouped))
 	}
+	putAt := make(map[string]int, len(grouped)) // a key decided again in the group: one Put, the last
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, gj := range grouped {
@@ -137,7 +138,15 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 		ref := EntryRef{Key: key, Seq: next.Seq}
 		g.undo = append(g.undo, undo{ref: ref, prev: cur})
 		e.table[key] = &tableEntry{Entry: next, pending: true, inGroup: true}
-		c.Put = append(c.Put, put)
+		if i, ok := putAt[key]; ok {
+			if put.Params == nil {
+				put.Params = c.Put[i].Params // the first add's alert, for the delete
+			}
+			c.Put[i] = put
+		} else {
+			putAt[key] = len(c.Put)
+			c.Put = append(c.Put, put)
+		}
 		c.Offences[key] = next.Offences
 		run := gj.run
 		if d.Verdict == Continue && !run.kernel {

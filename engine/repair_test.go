@@ -120,3 +120,53 @@ func TestRepair_BacksOffAFlusher(t *testing.T) {
 		}
 	})
 }
+
+// putCounter is a Store that counts the entries written.
+type putCounter struct {
+	worldStore
+	puts int
+}
+
+func (s *putCounter) Apply(c Change) error {
+	s.puts += len(c.Put)
+	return s.worldStore.Apply(c)
+}
+
+// TestGroup_RepeatsCoalesce: repeats of one key in a group are decided one
+// by one (each an offence, each logged as its own run) but written once,
+// with the first add's alert kept for the delete.
+func TestGroup_RepeatsCoalesce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(0)
+		st := &putCounter{worldStore: worldStore{w, 0}}
+		e, err := New(Options{Store: st, Runner: &worldRunner{w: w, kernel: true}, Node: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+		e.SetConfig(&Config{Commands: []*Command{fw}, Responses: []*Response{{Command: fw, RulesID: []string{"5712"}, Timeout: time.Hour}}})
+		ctx, cancel := context.WithCancel(context.Background())
+		recs := stormRecords(2)
+		for i := range 50 { // queued before Run: one group
+			r := recs[0]
+			r.Pos.Offset = int64(i + 1)
+			if err := e.Handle(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		synctest.Wait()
+		cancel()
+		<-done
+		if st.puts != 1 {
+			t.Errorf("%d entries written for one key decided 50 times in one group, want 1", st.puts)
+		}
+		if n := w.store.offences("firewall-drop-198.18.0.1"); n != 50 {
+			t.Errorf("offences = %d, want 50", n)
+		}
+		if p, _ := w.store.Params("firewall-drop-198.18.0.1"); len(p) == 0 {
+			t.Error("the first add's alert was not kept")
+		}
+	})
+}

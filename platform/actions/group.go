@@ -67,16 +67,22 @@ func (g *group) KernelTimeout() bool {
 // built-in run alone writes them, in one write.
 func (g *group) Apply(ctx context.Context, adds []engine.GroupAdd) error {
 	var blocks, moved []Block
+	movedAt := make(map[Target]int) // a target moved again in the group: once, to its last expiry
 	for _, a := range adds {
 		t, _, err := fieldsTarget(g.kind, a.Fields)
 		if err != nil {
 			return fmt.Errorf("%s: %w", g.name, err) // unreachable: Keys accepted them
 		}
 		b := Block{Target: t, Expires: a.Decision.Expires}
-		if a.Decision.Verdict == engine.Continue {
+		switch {
+		case a.Decision.Verdict == engine.Continue:
 			blocks = append(blocks, b)
-		} else if !b.Expires.IsZero() {
+		case b.Expires.IsZero():
+		case movedAt[t] > 0:
+			moved[movedAt[t]-1] = b
+		default:
 			moved = append(moved, b)
+			movedAt[t] = len(moved)
 		}
 	}
 	addErr := addMany(ctx, g.act, blocks)
