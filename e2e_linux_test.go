@@ -225,3 +225,66 @@ func TestE2E_DriftRepair(t *testing.T) {
 	d = run()
 	waitFor(t, d, "the blocks back at start after a flush while down", allBlocked)
 }
+
+// TestE2E_StoreBoundedByActiveState sends 200,000 alerts over the same
+// 1,000 attackers (the built-in firewall-drop, in a namespace): the store's
+// file must not grow with the alerts, only with what is active, so its size
+// after all of them is within 10% of its size after the first 20,000.
+func TestE2E_StoreBoundedByActiveState(t *testing.T) {
+	ns := newNetns(t, "tld-bound")
+	conf := strings.Replace(stormConf(3600), "</ossec_config>", `  <command>
+    <name>marker</name>
+    <executable>test-drop</executable>
+    <timeout_allowed>no</timeout_allowed>
+  </command>
+  <active-response>
+    <command>marker</command>
+    <location>local</location>
+    <rules_id>100999</rules_id>
+  </active-response>
+</ossec_config>`, 1)
+	root := newRoot(t, conf)
+	write(t, filepath.Join(root, "active-response/bin/test-drop"), "#!/bin/sh\nread -r msg\necho \"$msg\" | grep -o '\"id\":\"999[.][0-9]*\"' >> marks\n", 0o755)
+	d := launch(t, root, exec.Command("ip", "netns", "exec", ns, binary, "run", "--root", root))
+	db := filepath.Join(root, "var/db/threatlockdown.db")
+	send := func(from, to int, mark string) int64 {
+		var b strings.Builder
+		for i := from; i < to; i++ {
+			b.WriteString(sshdAlert(stormAddr(i%1000), fmt.Sprintf("1700000000.%d", i), i))
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, `{"rule":{"level":3,"id":"100999"},"id":"%s","data":{"srcip":"203.0.113.99"}}`+"\n", mark)
+		appendAlertsT(t, root, b.String())
+		waitFor(t, d, "the marker "+mark, func() bool {
+			m, _ := os.ReadFile(filepath.Join(root, "marks"))
+			return strings.Contains(string(m), `"`+mark+`"`)
+		})
+		fi, err := os.Stat(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	first := send(0, 20_000, "999.1")
+	for i := 1; i < 10; i++ {
+		send(i*20_000, (i+1)*20_000, fmt.Sprintf("999.%d", i+1))
+	}
+	last, _ := os.Stat(db)
+	t.Logf("store after 20,000 alerts: %d bytes; after 200,000: %d bytes", first, last.Size())
+	if float64(last.Size()) > 1.1*float64(first) {
+		t.Errorf("the store grew from %d to %d bytes over 200,000 alerts of 1,000 attackers", first, last.Size())
+	}
+}
+
+// appendAlertsT writes lines to the root's alerts.json in one write.
+func appendAlertsT(t *testing.T, root, lines string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(root, "logs/alerts/alerts.json"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(lines); err != nil {
+		t.Fatal(err)
+	}
+}
