@@ -31,5 +31,15 @@ go test -count=1 ./...
 echo "== go test -race (engine, store, watch)"
 go test -count=1 -race ./engine/... ./store/... ./watch/...
 
+echo "== fuzz, briefly (FUZZTIME, default 5s a target; seeds in the tests and testdata/fuzz)"
+for target in engine:FuzzAlert_Decode engine/ossecconf:FuzzParse store:FuzzDecode \
+	platform/actions:FuzzStandalone platform/actions:FuzzTargetFromAlert; do
+	if ! out=$(go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "${FUZZTIME:-5s}" "./${target%%:*}/" 2>&1); then
+		echo "$out" >&2 # the failing input is saved under the package's testdata/fuzz
+		exit 1
+	fi
+	echo "ok  ${target}"
+done
+
 echo "== Windows tests under Wine"
 scripts/wine-test.sh
