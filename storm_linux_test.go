@@ -212,3 +212,57 @@ func nftProcessCost(b *testing.B, ns string, n int) time.Duration {
 	}
 	return time.Since(start) / time.Duration(n)
 }
+
+// BenchmarkRepeats200k appends 200,000 alerts over 1,000 attackers already
+// blocked (every one a repeat answered abort, its revert timer restarted)
+// and reports repeats/s until the daemon has decided them all: a marker
+// alert at the end runs a script once everything before it was handled.
+func BenchmarkRepeats200k(b *testing.B) {
+	ns, _ := stormNetns(b)
+	const repeats, attackers = 200_000, 1_000
+	var warm, storm strings.Builder
+	for i := range attackers {
+		warm.WriteString(sshdAlert(stormAddr(i), fmt.Sprintf("1600000000.%d", i), i) + "\n")
+	}
+	for i := range repeats {
+		storm.WriteString(sshdAlert(stormAddr(i%attackers), fmt.Sprintf("1700000000.%d", i), i) + "\n")
+	}
+	var total time.Duration
+	for b.Loop() {
+		root := newRoot(b, markerConf(stormConf(3600)))
+		write(b, filepath.Join(root, "active-response/bin/test-drop"), markerScript, 0o755)
+		d := launch(b, root, exec.Command("ip", "netns", "exec", ns, binary, "run", "--root", root))
+		appendAlerts(b, root, warm.String()+markerAlert("999.1"))
+		waitPath(b, filepath.Join(root, "999.1"), time.Minute)
+		start := time.Now()
+		appendAlerts(b, root, storm.String()+markerAlert("999.2"))
+		waitPath(b, filepath.Join(root, "999.2"), 5*time.Minute)
+		total += time.Since(start)
+		stopDaemon(b, d)
+	}
+	b.ReportMetric(repeats*float64(b.N)/total.Seconds(), "repeats/s")
+}
+
+// markerConf adds to conf a response on rule 100999 that runs test-drop
+// with no timeout: the marker alert of a load.
+func markerConf(conf string) string {
+	return strings.Replace(conf, "</ossec_config>", `  <command>
+    <name>marker</name>
+    <executable>test-drop</executable>
+    <timeout_allowed>no</timeout_allowed>
+  </command>
+  <active-response>
+    <command>marker</command>
+    <location>local</location>
+    <rules_id>100999</rules_id>
+  </active-response>
+</ossec_config>`, 1)
+}
+
+// markerScript touches a file named by the alert id it is given.
+const markerScript = "#!/bin/sh\nread -r msg\nid=$(echo \"$msg\" | grep -o '\"id\":\"999[.][0-9]*\"' | cut -d'\"' -f4)\ntouch \"$id\"\n"
+
+// markerAlert is the marker alert line with the given id (999.N).
+func markerAlert(id string) string {
+	return fmt.Sprintf(`{"rule":{"level":3,"id":"100999"},"id":%q,"data":{"srcip":"203.0.113.99"}}`+"\n", id)
+}
