@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
@@ -22,40 +23,46 @@ type reloader struct {
 	log    *slog.Logger
 	check  func(*engine.Config) // reports commands whose scripts will be refused
 
-	mu   sync.Mutex
-	last []byte
+	mu     sync.Mutex
+	last   []byte
+	loaded time.Time // when the running config was loaded
 }
 
 // force re-reads ossec.conf even when its bytes did not change: the
-// built-in restart-wazuh, Wazuh's way to apply a configuration.
-func (r *reloader) force() {
+// built-in restart-wazuh, Wazuh's way to apply a configuration, and the
+// control socket's reload. It returns what changed, or the problems of an
+// invalid file (whose lines read PATH:LINE: what is wrong).
+func (r *reloader) force() ([]string, error) {
 	r.mu.Lock()
 	r.last = nil
 	r.mu.Unlock()
-	r.reload()
+	return r.apply()
 }
 
-func (r *reloader) reload() {
+// reload is the config watcher's: a change of the file's bytes applies.
+func (r *reloader) reload() { r.apply() }
+
+func (r *reloader) apply() ([]string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	raw, err := os.ReadFile(r.path)
 	if err != nil {
 		r.log.Error("config reload failed; keeping the running config", "path", r.path, "err", err)
-		return
+		return nil, err
 	}
 	if bytes.Equal(raw, r.last) {
-		return
+		return nil, nil
 	}
 	cfg, err := ossecconf.Parse(bytes.NewReader(raw), r.path)
 	if err != nil {
 		for _, line := range errorLines(err) {
 			r.log.Error("config invalid; keeping the running config", "problem", line)
 		}
-		return
+		return nil, err
 	}
 	old := r.engine.Config()
 	r.engine.SetConfig(cfg)
-	r.last = raw
+	r.last, r.loaded = raw, time.Now()
 	changes := ossecconf.Diff(old, cfg)
 	if len(changes) == 0 {
 		changes = []string{"no change to active response"}
@@ -69,6 +76,14 @@ func (r *reloader) reload() {
 		// an empty file is refused), but worth a line of its own.
 		r.log.Warn("no active response left: the new config runs nothing", "path", r.path)
 	}
+	return changes, nil
+}
+
+// loadedAt is when the running config was loaded.
+func (r *reloader) loadedAt() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.loaded
 }
 
 // errorLines splits joined config errors into one line each.

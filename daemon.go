@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,15 +28,56 @@ func (m *Main) confPath() string   { return filepath.Join(m.Root, "etc", "ossec.
 func (m *Main) dbPath() string     { return filepath.Join(m.Root, "var", "db", "threatlockdown.db") }
 func (m *Main) alertsPath() string { return filepath.Join(m.Root, "logs", "alerts", "alerts.json") }
 
-func (m *Main) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: m.LogLevel}))
+// daemonState is what Open sets up and Run runs.
+type daemonState struct {
+	log     *slog.Logger
+	errs    *lastError // the last error logged, for status
+	started time.Time
+	engine  *engine.Engine
+	host    *platform.HostAddrs
+	reload  *reloader
+	closers []io.Closer // closed by Close, last first
+	ran     bool
 }
 
-// Run is the daemon: it runs until ctx ends, then stops within a few
-// seconds, leaving blocks and pending reverts in place.
-func (m *Main) Run(ctx context.Context) error {
-	log := m.logger()
-	if err := m.layout(log); err != nil {
+// testHooks let tests and benchmarks look inside the daemon's start; they
+// are nil in the binary.
+type testHooks struct {
+	handler    slog.Handler                      // logs go here instead of Stderr
+	wrapStore  func(engine.Store) engine.Store   // called once the store is open
+	wrapRunner func(engine.Runner) engine.Runner // called once the runner is made
+	bootID     string                            // instead of the OS's
+	node       string                            // instead of the host name
+}
+
+// Serve is `threatlockdown run`: Open, Run until ctx ends, Close. The
+// service runs the same.
+func (m *Main) Serve(ctx context.Context) error {
+	if err := m.Open(); err != nil {
+		return err
+	}
+	err := m.Run(ctx)
+	return errors.Join(err, m.Close())
+}
+
+// Open lays out the install root when it has no ossec.conf, loads the
+// config, opens the store, active-responses.log and the runners, and
+// creates the engine, which loads the stored state. Nothing runs (no
+// command, no timer, no tailer) until Run. On error whatever was opened
+// is closed again.
+func (m *Main) Open() (err error) {
+	if m.d != nil {
+		return errors.New("daemon already open")
+	}
+	d := &daemonState{started: time.Now()}
+	m.d = d
+	d.log, d.errs = m.logger()
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if err := m.layout(d.log); err != nil {
 		return err
 	}
 	cfg, raw, err := m.loadConfig()
@@ -46,41 +88,74 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	d.closers = append(d.closers, st)
+	if m.hooks.wrapStore != nil {
+		st = m.hooks.wrapStore(st)
+	}
 	arlog, err := platform.OpenARLog(platform.ARLogPath(m.Root))
 	if err != nil {
 		return err
 	}
-	defer arlog.Close()
+	d.closers = append(d.closers, arlog)
+	return m.openEngine(st, arlog, cfg, raw)
+}
 
-	host := platform.NewHostAddrs(log.With("component", "host"))
-	host.Refresh() // before the first alert; a failure is logged and retried
+// openEngine wires the runners, the reloader and the engine.
+func (m *Main) openEngine(st engine.Store, arlog *platform.ARLog, cfg *engine.Config, raw []byte) error {
+	d, log := m.d, m.d.log
+	d.host = platform.NewHostAddrs(log.With("component", "host"))
+	d.host.Refresh() // before the first alert; a failure is logged and retried
 
 	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner"), AnyOwner: m.AnyOwner}
 	check := func(cfg *engine.Config) { checkScripts(scripts, cfg, log) }
 	check(cfg)
-	rl := &reloader{path: m.confPath(), last: raw, log: log.With("component", "config"), check: check}
-	runner := m.runner(scripts, arlog, log, func() error { rl.force(); return nil })
+	d.reload = &reloader{path: m.confPath(), last: raw, loaded: time.Now(), log: log.With("component", "config"), check: check}
+	runner := m.runner(scripts, arlog, log, func() error { d.reload.force(); return nil })
 	if c, ok := runner.(io.Closer); ok {
-		defer c.Close()
+		d.closers = append(d.closers, c)
+	}
+	if m.hooks.wrapRunner != nil {
+		runner = m.hooks.wrapRunner(runner)
+	}
+	node, boot := m.hooks.node, m.hooks.bootID
+	if node == "" {
+		node = hostname()
+	}
+	if boot == "" {
+		boot = bootID(log)
 	}
 	e, err := engine.New(engine.Options{
 		Store: st, Runner: runner, Logger: log.With("component", "engine"),
-		AgentID: m.AgentID, Node: hostname(), BootID: bootID(log), Host: host,
+		AgentID: m.AgentID, Node: node, BootID: boot, Host: d.host,
 	})
 	if err != nil {
 		return err
 	}
 	e.SetConfig(cfg)
-	rl.engine = e
+	d.engine, d.reload.engine = e, e
 	log.Info("config loaded", "path", m.confPath(), "commands", len(cfg.Commands), "responses", len(cfg.Responses))
+	return nil
+}
 
+// Run runs the daemon opened by Open until ctx ends, then stops within a
+// few seconds, leaving blocks and pending reverts in place. It may be
+// called once.
+func (m *Main) Run(ctx context.Context) error {
+	d := m.d
+	if d == nil || d.engine == nil {
+		return errors.New("daemon not open")
+	}
+	if d.ran {
+		return errors.New("daemon already ran")
+	}
+	d.ran = true
+	log, e := d.log, d.engine
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return e.Run(gctx) })
-	g.Go(func() error { host.Run(gctx); return nil })
+	g.Go(func() error { d.host.Run(gctx); return nil })
 	tailing := m.tail(gctx, g, e, log)
 	g.Go(func() error {
-		if err := watch.File(gctx, m.confPath(), 200*time.Millisecond, rl.reload); err != nil {
+		if err := watch.File(gctx, m.confPath(), 200*time.Millisecond, d.reload.reload); err != nil {
 			log.Error("not watching ossec.conf: changes apply at the next start", "err", err)
 		}
 		return nil
@@ -93,9 +168,23 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	err = g.Wait()
+	err := g.Wait()
 	log.Info("stopped", "stats", statsLine(e.Stats()))
 	return err
+}
+
+// Close closes what Open opened, last first. It is safe after a failed
+// Open and more than once.
+func (m *Main) Close() error {
+	if m.d == nil {
+		return nil
+	}
+	var errs []error
+	for _, c := range slices.Backward(m.d.closers) {
+		errs = append(errs, c.Close())
+	}
+	m.d.closers = nil
+	return errors.Join(errs...)
 }
 
 // tail starts a tailer per alerts file, feeding e. The returned group is
@@ -113,6 +202,21 @@ func (m *Main) tail(ctx context.Context, g *errgroup.Group, e *engine.Engine, lo
 		})
 	}
 	return &tailing
+}
+
+// logger is the daemon's logger: text on Stderr (or a test's handler),
+// remembering the last error for status.
+func (m *Main) logger() (*slog.Logger, *lastError) {
+	h := m.hooks.handler
+	if h == nil {
+		w := m.Stderr
+		if w == nil {
+			w = os.Stderr
+		}
+		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: m.LogLevel})
+	}
+	errs := &lastError{}
+	return slog.New(&errorTap{Handler: h, last: errs}), errs
 }
 
 // layout creates the install root with the embedded default ossec.conf when

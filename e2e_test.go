@@ -17,9 +17,12 @@ import (
 	"time"
 )
 
-// The end-to-end tests build the real binary, run `threatlockdown run` on a
-// temporary root with a Wazuh-style shell script in active-response/bin, and
-// append alerts to alerts.json as analysisd would.
+// The end-to-end tests run the daemon on a temporary root with a
+// Wazuh-style shell script in active-response/bin, and append alerts to
+// alerts.json as analysisd would. Most run it in-process (Open, Run,
+// Close: see inprocess_test.go), so the race detector covers them; those
+// about the process itself (kill -9, exit codes, signals, network
+// namespaces) build and run the real binary.
 
 var binary string
 
@@ -87,6 +90,10 @@ type daemon struct {
 	mu     sync.Mutex
 	stderr bytes.Buffer
 	ready  chan struct{}
+
+	// In-process daemons (startInProcess) have no cmd.
+	main *Main
+	stop func() error
 }
 
 func newRoot(t testing.TB, conf string) string {
@@ -160,12 +167,18 @@ func (d *daemon) logs() string {
 // alert appends one sshd brute-force alert for srcip.
 func (d *daemon) alert(srcip, id string) {
 	d.t.Helper()
+	d.alertRule(srcip, id, "5712")
+}
+
+// alertRule appends one sshd alert of rule ruleID for srcip.
+func (d *daemon) alertRule(srcip, id, ruleID string) {
+	d.t.Helper()
 	f, err := os.OpenFile(filepath.Join(d.root, "logs/alerts/alerts.json"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		d.t.Fatal(err)
 	}
 	defer f.Close()
-	fmt.Fprintf(f, `{"timestamp":"2026-11-23T12:00:00.000+0000","rule":{"level":10,"id":"5712","groups":["syslog","sshd","authentication_failures"]},"agent":{"id":"000","name":"local"},"id":%q,"full_log":"Invalid user paco from %s","data":{"srcip":%q,"srcuser":"paco"},"location":"/var/log/secure"}`+"\n", id, srcip, srcip)
+	fmt.Fprintf(f, `{"timestamp":"2026-11-23T12:00:00.000+0000","rule":{"level":10,"id":%q,"groups":["syslog","sshd","authentication_failures"]},"agent":{"id":"000","name":"local"},"id":%q,"full_log":"Invalid user paco from %s","data":{"srcip":%q,"srcuser":"paco"},"location":"/var/log/secure"}`+"\n", ruleID, id, srcip, srcip)
 }
 
 // call is one line of calls.log.
@@ -221,7 +234,7 @@ func wantCall(t *testing.T, c []call, i int, what string) {
 
 func TestE2E_AddAbortDelete(t *testing.T) {
 	root := newRoot(t, confWith(2))
-	d := startDaemon(t, root)
+	d := startInProcess(t, root)
 	d.alert("203.0.113.5", "1.1")
 	c := waitCalls(t, d, 1, 5*time.Second)
 	wantCall(t, c, 0, "add 203.0.113.5 continue 1.1")
@@ -251,6 +264,22 @@ func TestE2E_AddAbortDelete(t *testing.T) {
 			t.Errorf("active-responses.log lacks %s:\n%s", want, arlog)
 		}
 	}
+	start := time.Now()
+	if err := d.stop(); err != nil {
+		t.Errorf("stop: %v\n%s", err, d.logs())
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("stopped %v after its context ended, want within 5 s", took)
+	}
+}
+
+// TestE2E_SIGTERMStops: the binary stops within a few seconds of SIGTERM,
+// exit status 0, with a revert pending (it stays for the next start).
+func TestE2E_SIGTERMStops(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	d := startDaemon(t, root)
+	d.alert("203.0.113.4", "0.1")
+	waitCalls(t, d, 1, 5*time.Second)
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- d.cmd.Wait() }()
@@ -345,18 +374,19 @@ func TestE2E_ExpiredWhileDownDeletedAtStart(t *testing.T) {
 
 func TestE2E_AlertsWhileDownAreRead(t *testing.T) {
 	root := newRoot(t, confWith(60))
-	d := startDaemon(t, root)
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	d.cmd.Wait()
+	d := startInProcess(t, root)
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
 	d.alert("203.0.113.8", "4.1") // written while the daemon is down
-	d = startDaemon(t, root)
+	d = startInProcess(t, root)
 	c := waitCalls(t, d, 1, 5*time.Second)
 	wantCall(t, c, 0, "add 203.0.113.8 continue 4.1")
 }
 
 func TestE2E_HostileAndMalformedAlerts(t *testing.T) {
 	root := newRoot(t, confWith(60))
-	d := startDaemon(t, root)
+	d := startInProcess(t, root)
 	d.alert("1.2.3.4;rm -rf /", "5.1")
 	d.alert("$(reboot)", "5.2")
 	f, _ := os.OpenFile(filepath.Join(root, "logs/alerts/alerts.json"), os.O_APPEND|os.O_WRONLY, 0)
@@ -375,7 +405,7 @@ func TestE2E_HostileAndMalformedAlerts(t *testing.T) {
 
 func TestE2E_ConfigReload(t *testing.T) {
 	root := newRoot(t, confWith(60))
-	d := startDaemon(t, root)
+	d := startInProcess(t, root)
 	write(t, filepath.Join(root, "etc/ossec.conf"), "<ossec_config><command><name>x</name>", 0o644)
 	waitLog(t, d, "config invalid; keeping the running config")
 	d.alert("203.0.113.10", "6.1")
@@ -384,8 +414,10 @@ func TestE2E_ConfigReload(t *testing.T) {
 	write(t, filepath.Join(root, "etc/ossec.conf"), strings.Replace(confWith(60), "5712", "5713", 1), 0o644)
 	waitLog(t, d, "config reloaded")
 	d.alert("203.0.113.11", "6.2") // rule 5712 no longer triggers
-	time.Sleep(500 * time.Millisecond)
-	if c := calls(t, root); len(c) != 1 {
+	d.alertRule("203.0.113.12", "6.3", "5713")
+	c := waitCalls(t, d, 2, 5*time.Second) // alerts are matched in order
+	wantCall(t, c, 1, "add 203.0.113.12 continue 6.3")
+	if len(c) != 2 {
 		t.Errorf("calls after reload: %v", c)
 	}
 }
@@ -397,7 +429,7 @@ func TestE2E_ConfigReload(t *testing.T) {
 func TestE2E_EmptyConfigIsInvalid(t *testing.T) {
 	root := newRoot(t, confWith(60))
 	conf := filepath.Join(root, "etc/ossec.conf")
-	d := startDaemon(t, root)
+	d := startInProcess(t, root)
 	write(t, conf, "", 0o644)
 	waitLog(t, d, "config invalid; keeping the running config")
 	if !strings.Contains(d.logs(), conf+":1: the file is empty") {
@@ -428,7 +460,7 @@ func TestE2E_UnsafeScriptRefused(t *testing.T) {
 	if err := os.Chmod(script, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, root)
+	d := startInProcess(t, root)
 	refusal := script + ": refused as unsafe: writable by its group and by others (mode 0777)"
 	if !strings.Contains(d.logs(), refusal) {
 		t.Errorf("the start does not name the unsafe script:\n%s", d.logs())
@@ -458,14 +490,15 @@ func TestE2E_AllowAnyOwner(t *testing.T) {
 	if err := os.Chown(script, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, root)
+	d := startInProcess(t, root)
 	d.alert("203.0.113.22", "11.1")
 	waitLog(t, d, "refused as unsafe: owned by uid 65534, not by root or the daemon's user (uid 0)")
 	waitLog(t, d, `msg="command failed"`)
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	d.cmd.Wait()
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
 
-	d = startDaemon(t, root, "--allow-any-owner")
+	d = startInProcess(t, root, "--allow-any-owner")
 	d.alert("203.0.113.23", "11.2")
 	c := waitCalls(t, d, 1, 5*time.Second)
 	wantCall(t, c, 0, "add 203.0.113.23 continue 11.2")
@@ -476,7 +509,7 @@ func TestE2E_AllowAnyOwner(t *testing.T) {
 // with reason own_address.
 func TestE2E_NeverBlocksTheHost(t *testing.T) {
 	root := newRoot(t, confWith(60))
-	d := startDaemon(t, root)
+	d := startInProcess(t, root)
 	srcips := []string{"127.0.0.1", "::1", "::ffff:127.0.0.1", "0.0.0.0"}
 	if own := hostAddr(t); own != "" {
 		srcips = append(srcips, own)
@@ -544,7 +577,7 @@ func TestE2E_CheckReportsLines(t *testing.T) {
 
 func TestE2E_FirstRunLaysOutRoot(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "fresh")
-	d := startDaemon(t, root, "--dry-run")
+	d := startInProcess(t, root, "--dry-run")
 	if !strings.Contains(d.logs(), "laid out a new root with the embedded default") {
 		t.Errorf("no layout message:\n%s", d.logs())
 	}
@@ -559,7 +592,7 @@ func TestE2E_SeveralAlertsFilesAndTextFormat(t *testing.T) {
 	jsonPath := filepath.Join(root, "logs/alerts/alerts.json")
 	textPath := filepath.Join(root, "logs/alerts/alerts.log")
 	write(t, textPath, "", 0o644)
-	d := startDaemon(t, root, "--alerts", jsonPath, "--alerts", textPath)
+	d := startInProcess(t, root, "--alerts", jsonPath, "--alerts", textPath)
 	f, err := os.OpenFile(textPath, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

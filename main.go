@@ -5,8 +5,10 @@
 //	threatlockdown check [--root DIR]
 //	threatlockdown ar NAME            (a built-in action speaking Wazuh's protocol)
 //
+// and the commands of the control socket and the service (see usage).
+//
 // main stays thin: it parses the command line into a Main and runs it, so
-// tests can run the whole daemon in-process.
+// tests can run the whole daemon in-process (Open, Run, Close).
 package main
 
 import (
@@ -26,71 +28,119 @@ import (
 	"github.com/threatlockdown/threatlockdown/platform"
 )
 
-const usage = `usage:
-  threatlockdown run   [--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner] [--log-level LEVEL]
-  threatlockdown check [--root DIR]
-  threatlockdown ar NAME   run built-in action NAME as a Wazuh active-response script
-`
+// stdio is where a command reads and writes.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
 
-// errUsage is a command-line mistake; main prints the usage for it.
-var errUsage = errors.New("usage")
+// command is one subcommand: its name, its usage line and what runs it.
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, args []string, s stdio) error
+}
+
+// commands are the subcommands, in the order usage lists them. One line
+// adds a command.
+var commands = []command{
+	{"run", "[--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner] [--log-level LEVEL]", cmdRun},
+	{"check", "[--root DIR]", cmdCheck},
+	{"ar", "NAME   run built-in action NAME as a Wazuh active-response script", cmdAR},
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  threatlockdown %-8s %s\n", c.name, c.usage)
+	}
+	return b.String()
+}
+
+// Errors that choose main's exit code.
+var (
+	// errUsage is a command-line mistake; main prints the usage for it (exit 2).
+	errUsage = errors.New("usage")
+	// errNotRunning is a control command with no daemon to answer it (exit
+	// 3, as systemctl status says a unit is not running).
+	errNotRunning = errors.New("the daemon is not running")
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args, stdio{os.Stdin, os.Stdout, os.Stderr})
 	stop()
-	if err != nil {
-		if errors.Is(err, errUsage) {
-			fmt.Fprint(os.Stderr, usage)
-			os.Exit(2)
+	os.Exit(report(err, os.Stderr))
+}
+
+// report prints err for a person and returns the exit code.
+func report(err error, stderr io.Writer) int {
+	var confErr *ossecconf.Error
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprint(stderr, usage())
+		return 2
+	case errors.Is(err, errNotRunning):
+		fmt.Fprintln(stderr, "threatlockdown:", err)
+		return 3
+	case errors.As(err, &confErr):
+		for _, line := range errorLines(err) {
+			fmt.Fprintln(stderr, line) // PATH:LINE: what is wrong
 		}
-		var confErr *ossecconf.Error
-		if errors.As(err, &confErr) {
-			for _, line := range errorLines(err) {
-				fmt.Fprintln(os.Stderr, line) // PATH:LINE: what is wrong
-			}
-		} else {
-			fmt.Fprintln(os.Stderr, "threatlockdown:", err)
-		}
-		os.Exit(1)
+		return 1
 	}
+	fmt.Fprintln(stderr, "threatlockdown:", err)
+	return 1
 }
 
 // run dispatches on the subcommand, or on argv[0] when the binary is
 // installed under a built-in action's name.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, s stdio) error {
 	if name := filepath.Base(args[0]); isStandaloneName(name) {
-		return runAction(ctx, name, stdin, stdout)
+		return runAction(ctx, name, s.in, s.out)
 	}
 	if len(args) < 2 {
 		return errUsage
 	}
-	switch args[1] {
-	case "run":
-		m, err := ParseFlags(args[2:], stderr)
-		if err != nil {
-			return err
-		}
-		return m.Run(ctx)
-	case "check":
-		m, err := ParseFlags(args[2:], stderr)
-		if err != nil {
-			return err
-		}
-		return m.Check(stdout)
-	case "ar":
-		if len(args) != 3 {
-			return errUsage
-		}
-		return runAction(ctx, args[2], stdin, stdout)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	if h := args[1]; h == "help" || h == "-h" || h == "--help" {
+		fmt.Fprint(s.out, usage())
 		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[1] {
+			return c.run(ctx, args[2:], s)
+		}
 	}
 	return errUsage
 }
 
-// Main is the daemon's configuration, filled from flags; tests fill it directly.
+func cmdRun(ctx context.Context, args []string, s stdio) error {
+	m, err := ParseFlags(args, s.err)
+	if err != nil {
+		return err
+	}
+	return m.Serve(ctx)
+}
+
+func cmdCheck(_ context.Context, args []string, s stdio) error {
+	m, err := ParseFlags(args, s.err)
+	if err != nil {
+		return err
+	}
+	return m.Check(s.out)
+}
+
+func cmdAR(ctx context.Context, args []string, s stdio) error {
+	if len(args) != 1 {
+		return errUsage
+	}
+	return runAction(ctx, args[0], s.in, s.out)
+}
+
+// Main is the daemon's configuration, filled from flags; tests fill it
+// directly. Open, Run and Close run it; Serve does all three.
 type Main struct {
 	Root     string   // install root; platform.DefaultRoot() when empty
 	Alerts   []string // alerts files; Root/logs/alerts/alerts.json when empty
@@ -105,6 +155,9 @@ type Main struct {
 
 	// Ready, when set, is closed once the daemon is tailing.
 	Ready chan struct{}
+
+	d     *daemonState // set by Open
+	hooks testHooks    // tests and benchmarks only
 }
 
 // ParseFlags reads the flags of run and check.
@@ -112,6 +165,18 @@ func ParseFlags(args []string, stderr io.Writer) (*Main, error) {
 	m := &Main{Stderr: stderr}
 	fs := flag.NewFlagSet("threatlockdown", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	m.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, strings.Join(fs.Args(), " "))
+	}
+	return m, nil
+}
+
+// flags declares run's flags on fs (the service takes them too).
+func (m *Main) flags(fs *flag.FlagSet) {
 	fs.StringVar(&m.Root, "root", platform.DefaultRoot(), "install root (Wazuh's layout)")
 	fs.Func("alerts", "alerts file to tail (repeatable; .log files are read as alerts.log text)", func(s string) error {
 		m.Alerts = append(m.Alerts, s)
@@ -123,11 +188,4 @@ func ParseFlags(args []string, stderr io.Writer) (*Main, error) {
 		"run scripts in active-response/bin whoever owns them, not only root's and ours (for containers); "+
 			"scripts writable by group or others are still refused")
 	fs.TextVar(&m.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, strings.Join(fs.Args(), " "))
-	}
-	return m, nil
 }

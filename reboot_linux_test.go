@@ -12,8 +12,8 @@ package main
 // iteration, "reboots" (wipes the ruleset of a network namespace it creates,
 // and in the cold-file runs drops the store file from the page cache) and
 // starts the daemon's reboot path in a fresh process inside that namespace
-// (TestRebootChild, run by "ip netns exec"): store.Open, engine.New (Load),
-// and engine.Run up to "re-applied after reboot", which re-asserts through the daemon's
+// (TestRebootChild, run by "ip netns exec"): the daemon's Open (store, Load, engine),
+// and Run up to "re-applied", which re-asserts through the daemon's
 // commandRunner and the built-in firewall-drop's nftables backend. The
 // whole child process lives in the namespace, so the host's firewall is
 // never touched. Afterwards the namespace's set must hold 100,000 elements.

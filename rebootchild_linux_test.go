@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
-	"github.com/threatlockdown/threatlockdown/platform"
-	"github.com/threatlockdown/threatlockdown/store"
 )
 
 // TestRebootChild is BenchmarkReboot100k's measured part, in a process of
@@ -39,37 +37,43 @@ func TestRebootChild(t *testing.T) {
 	t.Logf("%+v", times)
 }
 
-// rebootOnce is the daemon's start after a reboot, as daemon.go wires it,
-// up to the engine's "re-applied after reboot".
+// rebootOnce is the daemon's start after a reboot, through the daemon's
+// own Open and Run, up to the engine's "re-applied".
 func rebootOnce(root string) (rebootTimes, error) {
-	start := time.Now()
-	db, err := store.Open(rebootDBPath(root))
-	if err != nil {
-		return rebootTimes{}, err
-	}
-	defer db.Close()
-	opened := time.Now()
-	arlog, err := platform.OpenARLog(platform.ARLogPath(root))
-	if err != nil {
-		return rebootTimes{}, err
-	}
-	defer arlog.Close()
 	h := &loadedHandler{loaded: make(chan struct{})}
-	log := slog.New(h)
-	scripts := &platform.ScriptRunner{Root: root, Log: arlog, Logger: log}
-	runner := &timedRunner{commandRunner: newCommandRunner(root, scripts, arlog, log, func() error { return nil })}
-	defer runner.Close()
-	st := &timedStore{Store: db}
-	e, err := engine.New(engine.Options{Store: st, Runner: runner, Logger: log, Node: "node01",
-		BootID: fmt.Sprintf("boot-%d", time.Now().UnixNano())})
-	if err != nil {
+	var (
+		opened time.Time
+		st     *timedStore
+		runner *timedRunner
+	)
+	m := &Main{Root: root, AgentID: "000"}
+	m.hooks = testHooks{
+		handler: h, node: "node01", bootID: fmt.Sprintf("boot-%d", time.Now().UnixNano()),
+		wrapStore: func(s engine.Store) engine.Store {
+			opened = time.Now()
+			st = &timedStore{Store: s}
+			return st
+		},
+		wrapRunner: func(r engine.Runner) engine.Runner {
+			runner = &timedRunner{commandRunner: r.(*commandRunner)}
+			return runner
+		},
+	}
+	start := time.Now()
+	if err := m.Open(); err != nil {
 		return rebootTimes{}, err
 	}
+	defer m.Close()
 	created := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	<-h.loaded
+	go func() { done <- m.Run(ctx) }()
+	select {
+	case <-h.loaded:
+	case err := <-done:
+		cancel()
+		return rebootTimes{}, fmt.Errorf("daemon ended before re-applying: %v", err)
+	}
 	reconciled := time.Now()
 	cancel()
 	if err := <-done; err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
 	"github.com/threatlockdown/threatlockdown/store"
 )
 
@@ -27,6 +28,13 @@ func newRebootRoot(b *testing.B) string {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o750); err != nil {
 			b.Fatal(err)
 		}
+	}
+	// The daemon's files, so that its start lays out nothing (and warns of nothing).
+	if err := os.WriteFile(filepath.Join(root, "etc/ossec.conf"), ossecconf.Default, 0o640); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "logs/alerts/alerts.json"), nil, 0o640); err != nil {
+		b.Fatal(err)
 	}
 	db, err := store.Open(rebootDBPath(root))
 	if err != nil {
