@@ -19,6 +19,7 @@ import (
 	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
 	"github.com/threatlockdown/threatlockdown/platform"
+	"github.com/threatlockdown/threatlockdown/platform/control"
 	"github.com/threatlockdown/threatlockdown/store"
 	"github.com/threatlockdown/threatlockdown/watch"
 )
@@ -36,6 +37,7 @@ type daemonState struct {
 	engine  *engine.Engine
 	host    *platform.HostAddrs
 	reload  *reloader
+	control *control.Server
 	closers []io.Closer // closed by Close, last first
 	ran     bool
 }
@@ -61,8 +63,9 @@ func (m *Main) Serve(ctx context.Context) error {
 }
 
 // Open lays out the install root when it has no ossec.conf, loads the
-// config, opens the store, active-responses.log and the runners, and
-// creates the engine, which loads the stored state. Nothing runs (no
+// config, opens the store, active-responses.log and the runners, creates
+// the engine, which loads the stored state, and listens on the control
+// socket (var/run/threatlockdown.sock). Nothing runs (no
 // command, no timer, no tailer) until Run. On error whatever was opened
 // is closed again.
 func (m *Main) Open() (err error) {
@@ -97,7 +100,10 @@ func (m *Main) Open() (err error) {
 		return err
 	}
 	d.closers = append(d.closers, arlog)
-	return m.openEngine(st, arlog, cfg, raw)
+	if err := m.openEngine(st, arlog, cfg, raw); err != nil {
+		return err
+	}
+	return m.listen() // once the store's lock is ours: no other daemon is on this root
 }
 
 // openEngine wires the runners, the reloader and the engine.
@@ -160,6 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	m.serveControl(gctx, g)
 	g.Go(func() error {
 		tailing.Wait()
 		log.Info("ready", "root", m.Root, "alerts", strings.Join(m.alertFiles(), ","), "agent_id", m.AgentID, "dry_run", m.DryRun)

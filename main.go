@@ -45,6 +45,12 @@ type command struct {
 var commands = []command{
 	{"run", "[--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner] [--log-level LEVEL]", cmdRun},
 	{"check", "[--root DIR]", cmdCheck},
+	{"status", "[--root DIR] [--json]", cmdStatus},
+	{"list", "[--root DIR] [--json]", cmdList},
+	{"explain", "[--root DIR] [--json] IP|USER  |  --alert JSON|-", cmdExplain},
+	{"unblock", "[--root DIR] [--json] KEY|IP|USER|--all", cmdUnblock},
+	{"trigger", "[--root DIR] [--json] --command NAME --srcip IP [--user U] [--timeout S]", cmdTrigger},
+	{"reload", "[--root DIR] [--json]", cmdReload},
 	{"ar", "NAME   run built-in action NAME as a Wazuh active-response script", cmdAR},
 }
 

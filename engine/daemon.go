@@ -82,7 +82,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, runner: o.Runner, log: o.Logger, agentID: o.AgentID, node: o.Node, host: o.Host,
 		bootID: o.BootID, grace: o.StopGrace, flush: o.FlushEvery, now: o.Now,
-		commits: make(chan commitItem, 4096), timers: newTimers(),
+		commits: make(chan commitItem, 4096), timers: newTimers(), reapplied: make(chan struct{}),
 		table: map[string]*tableEntry{}, positions: map[string]posMark{},
 	}
 	e.settled = sync.NewCond(&e.mu)
@@ -232,7 +232,6 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	if e.bootID != "" && st.BootID != e.bootID {
 		done.BootID = e.bootID
 	}
-	e.reapplied = make(chan struct{})
 	if len(active) > 0 || rebooted {
 		bg.Add(1)
 		go func() { defer bg.Done(); defer close(e.reapplied); e.reapply(ctx, active, done, rebooted) }()

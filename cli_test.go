@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The control commands, end to end: the CLI's own code (run) against a
+// daemon running in-process on a temp root, through the socket.
+
+// tld runs the command line args against root and returns its output and
+// exit code as main would make them.
+func tld(t *testing.T, root string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	argv := append([]string{"threatlockdown", args[0], "--root", root}, args[1:]...)
+	err := run(context.Background(), argv, stdio{strings.NewReader(""), &out, &errb})
+	code = report(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+// tldJSON runs args with --json and decodes the output into v.
+func tldJSON(t *testing.T, root string, v any, args ...string) {
+	t.Helper()
+	out, errs, code := tld(t, root, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errs)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+}
+
+// waitList waits until list shows n active responses and returns them.
+func waitList(t *testing.T, d *daemon, n int) []entryView {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var list []entryView
+		tldJSON(t, d.root, &list, "list")
+		if len(list) == n {
+			return list
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("list: %+v, want %d entries\n%s", list, n, d.logs())
+		}
+		time.Sleep(20 * time.Millisecond) // polls the daemon's state
+	}
+}
+
+func TestCLI_StatusListUnblock(t *testing.T) {
+	root := newRoot(t, confWith(3600))
+	d := startInProcess(t, root)
+	d.alert("203.0.113.50", "20.1")
+	d.alert("198.51.100.51", "20.2")
+	waitCalls(t, d, 2, 5*time.Second)
+	list := waitList(t, d, 2)
+	e := list[1]
+	if e.Key != "test-drop-203.0.113.50" || e.Command != "test-drop" || e.Target != "203.0.113.50" ||
+		e.AlertID != "20.1" || e.RuleID != "5712" || e.Offences != 1 || e.Until.Sub(e.Since) != time.Hour {
+		t.Errorf("list entry %+v", e)
+	}
+	out, _, _ := tld(t, root, "list")
+	if !strings.Contains(out, "KEY") || !strings.Contains(out, "test-drop-198.51.100.51") {
+		t.Errorf("list table:\n%s", out)
+	}
+
+	var st statusView
+	tldJSON(t, root, &st, "status")
+	if st.Alerts != 2 || st.Matched != 2 || st.Active != 2 || st.Root != root || st.Config != filepath.Join(root, "etc/ossec.conf") {
+		t.Errorf("status %+v", st)
+	}
+	if out, _, code := tld(t, root, "status"); code != 0 || !strings.Contains(out, "active responses:  2") {
+		t.Errorf("status table (exit %d):\n%s", code, out)
+	}
+
+	// Hostile and unknown keys match nothing, and the daemon goes on.
+	for _, k := range []string{"1.2.3.4;rm -rf /", "$(reboot)", "test-drop-203.0.113.50 --all"} {
+		if _, errs, code := tld(t, root, "unblock", k); code != 1 || !strings.Contains(errs, "nothing active for") {
+			t.Errorf("unblock %q: exit %d: %s", k, code, errs)
+		}
+	}
+	if out, errs, code := tld(t, root, "unblock", "203.0.113.50"); code != 0 || !strings.Contains(out, "test-drop-203.0.113.50  unblocked") {
+		t.Fatalf("unblock: exit %d: %s%s", code, out, errs)
+	}
+	c := waitCalls(t, d, 3, 5*time.Second)
+	wantCall(t, c, 2, "delete 203.0.113.50 20.1")
+	if l := waitList(t, d, 1); l[0].Target != "198.51.100.51" {
+		t.Errorf("left after unblock: %+v", l)
+	}
+	waitLog(t, d, `msg="unblock requested" component=control key=test-drop-203.0.113.50 by="uid `)
+	var res []unblockResult
+	tldJSON(t, root, &res, "unblock", "--all")
+	if len(res) != 1 || res[0].Key != "test-drop-198.51.100.51" || res[0].Error != "" {
+		t.Errorf("unblock --all: %+v", res)
+	}
+	waitList(t, d, 0)
+}
+
+func TestCLI_ExplainTriggerReload(t *testing.T) {
+	conf := strings.Replace(confWith(600), "</ossec_config>", `  <global><white_list>198.51.100.0/24</white_list></global>
+</ossec_config>`, 1)
+	root := newRoot(t, conf)
+	d := startInProcess(t, root)
+	d.alert("203.0.113.60", "21.1")
+	d.alert("198.51.100.61", "21.2") // white-listed
+	waitCalls(t, d, 1, 5*time.Second)
+	waitList(t, d, 1)
+
+	var x explainView
+	tldJSON(t, root, &x, "explain", "203.0.113.60")
+	if len(x.Active) != 1 || len(x.Alerts) != 1 || x.Alerts[0].ID != "21.1" || !x.Alerts[0].Responses[0].Runs ||
+		x.Alerts[0].Responses[0].Line != 7 {
+		t.Errorf("explain 203.0.113.60: %+v", x)
+	}
+	tldJSON(t, root, &x, "explain", "198.51.100.61")
+	if len(x.Active) != 0 || len(x.Alerts) != 1 || x.Alerts[0].Responses[0].Reason != "white_list" {
+		t.Errorf("explain 198.51.100.61: %+v", x)
+	}
+	out, _, code := tld(t, root, "explain", "--alert", `{"rule":{"level":3,"id":"1"},"data":{"srcip":"203.0.113.62"}}`)
+	if code != 0 || !strings.Contains(out, "skipped: rule 1 is not in rules_id 5712") {
+		t.Errorf("explain --alert (exit %d):\n%s", code, out)
+	}
+	if _, errs, code := tld(t, root, "explain", "--alert", "{not json"); code != 1 || errs == "" {
+		t.Errorf("explain of a malformed alert: exit %d %s", code, errs)
+	}
+
+	if out, errs, code := tld(t, root, "trigger", "--command", "test-drop", "--srcip", "203.0.113.63", "--timeout", "60"); code != 0 {
+		t.Fatalf("trigger: exit %d: %s%s", code, out, errs)
+	}
+	c := waitCalls(t, d, 2, 5*time.Second)
+	if !strings.HasPrefix(c[1].what, "add 203.0.113.63 continue ") {
+		t.Errorf("triggered run %q", c[1].what)
+	}
+	if l := waitList(t, d, 2); l[1].Target != "203.0.113.63" || l[1].Until.Sub(l[1].Since) != time.Minute {
+		t.Errorf("triggered entry %+v", l[1])
+	}
+	for _, args := range [][]string{
+		{"trigger", "--command", "test-drop", "--srcip", "1.2.3.4;rm -rf /"},
+		{"trigger", "--command", "test-drop", "--srcip", "127.0.0.1"},
+		{"trigger", "--command", "nope", "--srcip", "203.0.113.64"},
+	} {
+		if _, errs, code := tld(t, root, args...); code != 1 {
+			t.Errorf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+
+	write(t, filepath.Join(root, "etc/ossec.conf"), strings.Replace(conf, "5712", "5713", 1), 0o644)
+	if out, errs, code := tld(t, root, "reload"); code != 0 || !strings.Contains(out, "5713") {
+		t.Errorf("reload: exit %d: %s%s", code, out, errs)
+	}
+	write(t, filepath.Join(root, "etc/ossec.conf"), "<ossec_config><command><name>x</name>", 0o644)
+	if _, errs, code := tld(t, root, "reload"); code != 1 || !strings.Contains(errs, filepath.Join(root, "etc/ossec.conf")+":") {
+		t.Errorf("reload of a broken file: exit %d: %s", code, errs)
+	}
+}
+
+// TestCLI_NotRunning: with no daemon, list and explain read the store and
+// ossec.conf; the others exit 3.
+func TestCLI_NotRunning(t *testing.T) {
+	root := newRoot(t, confWith(3600))
+	d := startInProcess(t, root)
+	d.alert("203.0.113.70", "22.1")
+	waitCalls(t, d, 1, 5*time.Second)
+	waitList(t, d, 1)
+	waitLog(t, d, `msg="job done"`)
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"status"}, {"unblock", "--all"}, {"trigger", "--command", "test-drop", "--srcip", "203.0.113.71"}, {"reload"}} {
+		if _, errs, code := tld(t, root, args...); code != 3 || !strings.Contains(errs, "the daemon is not running") {
+			t.Errorf("%v without a daemon: exit %d: %s", args, code, errs)
+		}
+	}
+	var list []entryView
+	tldJSON(t, root, &list, "list")
+	if len(list) != 1 || list[0].Target != "203.0.113.70" {
+		t.Errorf("list from the store: %+v", list)
+	}
+	var x explainView
+	tldJSON(t, root, &x, "explain", "203.0.113.70")
+	if len(x.Active) != 1 || len(x.Alerts) != 1 || !x.Alerts[0].Responses[0].Runs {
+		t.Errorf("explain without a daemon: %+v", x)
+	}
+}

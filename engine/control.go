@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// This file is the engine's side of the control socket: a snapshot of the
+// table, unblock, explain and trigger. Each goes through the paths alerts and
+// timers take (the table, the lanes, the delete path, matching); none has
+// a copy of them.
+
+// Control errors.
+var (
+	// ErrNotActive is an Unblock of a key that is not in the table (or is
+	// already being reverted).
+	ErrNotActive = errors.New("no active response with that key")
+	// ErrUnknownCommand is a Trigger of a command the config does not define.
+	ErrUnknownCommand = errors.New("no such command in ossec.conf")
+	// ErrInvalidTarget is a Trigger whose address or user fails the checks
+	// an alert's would (not an address, the host's own, bad characters).
+	ErrInvalidTarget = errors.New("invalid target")
+)
+
+// ActiveEntry is one entry of the table as the control socket shows it.
+type ActiveEntry struct {
+	Entry        // without Params
+	Pending bool // its decision is being written (or applied, for a group)
+	// Deleting is true while its delete runs.
+	Deleting bool
+}
+
+// Active returns a snapshot of the table, sorted by key.
+func (e *Engine) Active() []ActiveEntry {
+	e.mu.Lock()
+	out := make([]ActiveEntry, 0, len(e.table))
+	for _, t := range e.table {
+		en := t.Entry
+		en.Params = nil
+		out = append(out, ActiveEntry{Entry: en, Pending: t.pending, Deleting: t.deleting})
+	}
+	e.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Running is how many commands are running or queued to run now.
+func (e *Engine) Running() int {
+	d := e.disp
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, l := range d.lanes {
+		n += len(l.tasks)
+		if l.running {
+			n++
+		}
+	}
+	return n
+}
+
+// Unblock reverts the active entry key now: its delete runs in its lane
+// (after whatever is queued there), through the same path as a timer's:
+// claimed, run, and only then forgotten, so drift repair no longer sees
+// it. ctx bounds the wait and the delete's run (give it the daemon's run
+// context, not a client's). It waits for what the start re-applies (after
+// a reboot) to be in place first, as timers do. It returns ErrNotActive
+// when key is not in the table, and an error when the delete did not
+// complete (it is then retried as an expired entry's is).
+func (e *Engine) Unblock(ctx context.Context, key string) (Entry, error) {
+	select {
+	case <-e.reapplied:
+	case <-ctx.Done():
+		return Entry{}, ctx.Err()
+	}
+	entry, ok := e.expireNow(key)
+	if !ok {
+		return Entry{}, fmt.Errorf("%w: %q", ErrNotActive, key)
+	}
+	ran := make(chan struct{})
+	if !e.disp.submit(ctx, entry.Lane, func(ctx context.Context) { defer close(ran); e.runDelete(ctx, entry) }) {
+		return entry, errors.New("the engine is stopping")
+	}
+	select {
+	case <-ran:
+	case <-ctx.Done():
+		return entry, ctx.Err()
+	}
+	e.mu.Lock()
+	t := e.table[key]
+	left := t != nil && t.Seq == entry.Seq
+	e.mu.Unlock()
+	if left {
+		return entry, fmt.Errorf("%s: the delete did not complete and will be retried (see the log)", key)
+	}
+	return entry, nil
+}
+
+// expireNow makes the current generation of key due now (in memory: if
+// the delete never runs, the stored expiry still lifts it), once any
+// decision on it being written has settled.
+func (e *Engine) expireNow(key string) (Entry, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.table[key]
+	for t != nil && t.pending {
+		e.settled.Wait()
+		t = e.table[key]
+	}
+	if t == nil || t.deleting {
+		return Entry{}, false
+	}
+	if now := e.now(); t.Expires.After(now) {
+		t.Expires = now
+	}
+	return t.Entry, true
+}
+
+// Trigger is a response run by hand (Wazuh's agent_control -b): the
+// command of that name from the running config, for an alert that carries
+// only the target, through the same commit, table and protocol as an
+// alert's.
+type Trigger struct {
+	Command string        // a <command> name
+	SrcIP   string        // the address, or "" for a user-only command
+	User    string        // data.dstuser, or ""
+	Timeout time.Duration // 0: stateless; forced to 0 when the command does not allow one
+	By      string        // who asked, kept in the alert's rule description
+}
+
+var triggerSeq atomic.Uint64
+
+// Trigger queues t's add. It returns once the add is handed to the commit
+// loop; its entry is in Active once decided. The synthetic alert is
+// checked as an alert's fields are (validate), so the host's own addresses
+// and malformed targets are refused.
+func (e *Engine) Trigger(ctx context.Context, t Trigger) error {
+	cfg := e.Config()
+	var cmd *Command
+	if cfg != nil {
+		for _, c := range cfg.Commands {
+			if c.Name == t.Command {
+				cmd = c
+				break
+			}
+		}
+	}
+	if cmd == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownCommand, t.Command)
+	}
+	raw := triggerAlert(t, e.now())
+	a := new(Alert)
+	if err := a.Decode(raw); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidTarget, err)
+	}
+	if len(a.SrcIP) == 0 && len(a.DstUser) == 0 {
+		return fmt.Errorf("%w: an address or a user is needed", ErrInvalidTarget)
+	}
+	if reason := validate(a, e.host); reason != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidTarget, reason)
+	}
+	timeout := t.Timeout
+	if !cmd.TimeoutAllowed || timeout < 0 {
+		timeout = 0
+	}
+	c := *cmd
+	job := Job{Lane: laneOf(&c, a), Command: c, Params: buildParams(&c, raw), Fields: fields(a), Timeout: timeout}
+	e.mu.Lock()
+	e.jobSeq++
+	job.ID = e.jobSeq
+	e.mu.Unlock()
+	select {
+	case e.commits <- commitItem{jobs: []Job{job}}: // no position to move
+		e.stats.Jobs.Add(1)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// triggerAlert is the alert a Trigger's command gets: rule 0 at level 0
+// (no alert of Wazuh's has them), an id from the clock, and the target.
+func triggerAlert(t Trigger, now time.Time) []byte {
+	type data struct {
+		SrcIP   string `json:"srcip,omitempty"`
+		DstUser string `json:"dstuser,omitempty"`
+	}
+	type rule struct {
+		Level       int    `json:"level"`
+		ID          string `json:"id"`
+		Description string `json:"description"`
+	}
+	b, _ := json.Marshal(struct {
+		Timestamp string `json:"timestamp"`
+		Rule      rule   `json:"rule"`
+		ID        string `json:"id"`
+		Data      data   `json:"data"`
+	}{
+		now.UTC().Format("2006-01-02T15:04:05.000+0000"),
+		rule{0, "0", "threatlockdown trigger" + by(t.By)},
+		strconv.FormatInt(now.Unix(), 10) + "." + strconv.FormatUint(triggerSeq.Add(1), 10),
+		data{t.SrcIP, t.User},
+	})
+	return b
+}
+
+func by(who string) string {
+	if who == "" {
+		return ""
+	}
+	return " by " + who
+}

@@ -1,0 +1,262 @@
+// Package control is the daemon's local control socket: one JSON request
+// line in, one JSON response out, per connection.
+//
+// The socket is an AF_UNIX socket (Windows 10 and later have them too) in a
+// directory only its owner may enter (0700), itself mode 0600, so only the
+// daemon's user (root) reaches it; on Linux the server also checks the
+// peer's credentials and answers anyone else "permission denied". Requests
+// are bounded (MaxRequest bytes, ReadTimeout), and a malformed one gets an
+// error response: the server goes on.
+//
+// Caveat: on Windows the socket's ACL is the one inherited from its
+// directory (under the install root: administrators and SYSTEM write, users
+// read); no owner-only ACL is set, and no peer check is made.
+package control
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Limits on a request.
+const (
+	MaxRequest  = 64 << 10
+	ReadTimeout = 5 * time.Second
+	// maxPath is the longest socket path AF_UNIX takes everywhere (sun_path
+	// is 104 bytes on the BSDs and macOS, 108 on Linux).
+	maxPath = 103
+)
+
+// Errors.
+var (
+	// ErrNotRunning is a Call that finds no daemon listening.
+	ErrNotRunning = errors.New("the daemon is not running")
+	// ErrPermission is a Call refused by the daemon (or by the socket's
+	// file permissions): the caller is not the daemon's user.
+	ErrPermission = errors.New("permission denied")
+)
+
+// Request is what a client asks.
+type Request struct {
+	Command string            `json:"command"`
+	Args    []string          `json:"args,omitempty"`
+	Flags   map[string]string `json:"flags,omitempty"`
+}
+
+// Response is the daemon's answer: Data on success, Error otherwise.
+type Response struct {
+	OK    bool            `json:"ok"`
+	Error string          `json:"error,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
+}
+
+// Peer is who is on the other end of a connection, as the OS says.
+type Peer struct {
+	Known bool // false where the OS does not tell (not Linux)
+	UID   int
+	PID   int
+}
+
+func (p Peer) String() string {
+	if !p.Known {
+		return "unknown"
+	}
+	return fmt.Sprintf("uid %d pid %d", p.UID, p.PID)
+}
+
+// Handler answers one request: data is encoded as the response's Data.
+type Handler func(ctx context.Context, p Peer, r Request) (data any, err error)
+
+// Server is a listening control socket.
+type Server struct {
+	path string
+	ln   net.Listener
+	log  *slog.Logger
+	wg   sync.WaitGroup
+}
+
+// Listen creates the socket at path: its directory is created or set to
+// 0700, a socket left there by a daemon that died is removed (anything
+// else at path is an error), and the socket is made 0600.
+func Listen(path string, log *slog.Logger) (*Server, error) {
+	if len(path) > maxPath {
+		return nil, fmt.Errorf("control socket path %s is longer than %d bytes", path, maxPath)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != fs.ModeSocket {
+			return nil, fmt.Errorf("control socket %s: a file that is not a socket is in the way", path)
+		}
+		os.Remove(path) // the caller holds the store's lock: no other daemon uses it
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{path: path, ln: ln, log: log}, nil
+}
+
+// Path is the socket's path.
+func (s *Server) Path() string { return s.path }
+
+// Serve answers connections with h until ctx ends, then closes the
+// listener and waits for the requests being answered.
+func (s *Server) Serve(ctx context.Context, h Handler) error {
+	stop := context.AfterFunc(ctx, func() { s.ln.Close() })
+	defer stop()
+	defer s.wg.Wait()
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			s.log.Warn("control socket accept", "err", err)
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serve(ctx, conn.(*net.UnixConn), h)
+		}()
+	}
+}
+
+// Close closes the listener and removes the socket.
+func (s *Server) Close() error {
+	err := s.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	os.Remove(s.path)
+	return err
+}
+
+func (s *Server) serve(ctx context.Context, conn *net.UnixConn, h Handler) {
+	defer conn.Close()
+	enc := json.NewEncoder(conn)
+	peer, err := peerOf(conn)
+	if err != nil {
+		s.log.Warn("control socket: peer unknown", "err", err)
+	}
+	if !allowed(peer) {
+		s.log.Warn("control socket: refused", "peer", peer)
+		enc.Encode(Response{Error: ErrPermission.Error()})
+		return
+	}
+	conn.SetReadDeadline(time.Now().Add(ReadTimeout))
+	req, err := readRequest(conn)
+	if err != nil {
+		s.log.Warn("control socket: malformed request", "peer", peer, "err", err)
+		enc.Encode(Response{Error: "malformed request: " + err.Error()})
+		return
+	}
+	conn.SetReadDeadline(time.Time{})
+	data, err := h(ctx, peer, req)
+	resp := Response{OK: err == nil}
+	if err != nil {
+		resp.Error = err.Error()
+	} else if resp.Data, err = json.Marshal(data); err != nil {
+		resp = Response{Error: "encode: " + err.Error()}
+	}
+	conn.SetWriteDeadline(time.Now().Add(time.Minute))
+	if err := enc.Encode(resp); err != nil {
+		s.log.Debug("control socket: client gone", "err", err)
+	}
+}
+
+// readRequest reads one request line of at most MaxRequest bytes.
+func readRequest(r io.Reader) (Request, error) {
+	line, err := bufio.NewReaderSize(io.LimitReader(r, MaxRequest+1), 4096).ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) || len(line) > MaxRequest {
+		return Request{}, fmt.Errorf("longer than %d bytes", MaxRequest)
+	}
+	if err != nil {
+		return Request{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	var req Request
+	if err := dec.Decode(&req); err != nil {
+		return Request{}, err
+	}
+	if req.Command == "" {
+		return Request{}, errors.New("no command")
+	}
+	return req, nil
+}
+
+// allowed reports whether peer may use the socket: root or the daemon's
+// own user. A peer the OS does not name is let through: the socket's mode
+// keeps others out.
+func allowed(p Peer) bool {
+	return !p.Known || p.UID == 0 || p.UID == os.Geteuid()
+}
+
+// Call sends req to the daemon at path and decodes its Data into out (when
+// not nil). It returns ErrNotRunning when nothing listens there and
+// ErrPermission when the caller may not use the socket.
+func Call(ctx context.Context, path string, req Request, out any) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOENT):
+		return fmt.Errorf("%w (no one listens on %s)", ErrNotRunning, path)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return fmt.Errorf("%w: %s", ErrPermission, path)
+	case err != nil:
+		return err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	// A refusal may come before the request is read (and the write fail):
+	// the answer says why.
+	werr := json.NewEncoder(conn).Encode(req)
+	var resp Response
+	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		return fmt.Errorf("control socket %s: %w", path, errors.Join(werr, err))
+	}
+	if !resp.OK {
+		if resp.Error == ErrPermission.Error() {
+			return ErrPermission
+		}
+		return &RemoteError{Text: resp.Error}
+	}
+	if out == nil || len(resp.Data) == 0 {
+		return nil
+	}
+	return json.Unmarshal(resp.Data, out)
+}
+
+// RemoteError is an error the daemon answered with.
+type RemoteError struct{ Text string }
+
+func (e *RemoteError) Error() string { return e.Text }
