@@ -222,6 +222,9 @@ func (m *Main) logger() (*slog.Logger, *lastError) {
 		}
 		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: m.LogLevel})
 	}
+	if m.eventLog != nil {
+		h = &eventLogHandler{Handler: h, el: m.eventLog}
+	}
 	errs := &lastError{}
 	return slog.New(&errorTap{Handler: h, last: errs}), errs
 }

@@ -21,11 +21,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
 	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
 	"github.com/threatlockdown/threatlockdown/platform"
+	"github.com/threatlockdown/threatlockdown/platform/service"
 )
 
 // stdio is where a command reads and writes.
@@ -51,6 +53,7 @@ var commands = []command{
 	{"unblock", "[--root DIR] [--json] KEY|IP|USER|--all", cmdUnblock},
 	{"trigger", "[--root DIR] [--json] --command NAME --srcip IP [--user U] [--timeout S]", cmdTrigger},
 	{"reload", "[--root DIR] [--json]", cmdReload},
+	{"service", "install|uninstall|start|stop|restart|status [--root DIR] [run's flags]", cmdService},
 	{"ar", "NAME   run built-in action NAME as a Wazuh active-response script", cmdAR},
 }
 
@@ -127,6 +130,9 @@ func cmdRun(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
+	if runtime.GOOS == "windows" && !service.Interactive() {
+		return m.serveWindows(args)
+	}
 	return m.Serve(ctx)
 }
 
@@ -162,8 +168,9 @@ type Main struct {
 	// Ready, when set, is closed once the daemon is tailing.
 	Ready chan struct{}
 
-	d     *daemonState // set by Open
-	hooks testHooks    // tests and benchmarks only
+	d        *daemonState // set by Open
+	hooks    testHooks    // tests and benchmarks only
+	eventLog eventLogger  // Windows service: the Event Log, besides Stderr
 }
 
 // ParseFlags reads the flags of run and check.
