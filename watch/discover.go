@@ -89,22 +89,41 @@ func (d *discovery) add(s *source) {
 	d.notify()
 }
 
-// take returns the oldest queued file if the reader should move to it. The
-// reader moves on when it reads nothing (force), when the next file has data,
-// or when a later one exists. While the next file is empty the old one may
-// still be written by a writer that has not reopened yet, so it stays.
+// ready reports whether the reader should move to the oldest queued file:
+// when it reads nothing (force), when the next file has data, or when a
+// later one exists. While the next file is empty the old one may still be
+// written by a writer that has not reopened yet, so it stays.
+func (d *discovery) ready(force bool) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.readyLocked(force)
+}
+
+func (d *discovery) readyLocked(force bool) bool {
+	return len(d.queue) > 1 || len(d.queue) == 1 && (force || d.queue[0].size() != 0)
+}
+
+// take returns the oldest queued file if ready(force).
 func (d *discovery) take(force bool) *source {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.queue) == 0 {
+	if !d.readyLocked(force) {
 		return nil
 	}
 	next := d.queue[0]
-	if !force && len(d.queue) == 1 && next.size() == 0 {
-		return nil
-	}
 	d.queue = d.queue[1:]
 	return next
+}
+
+// ids returns the identities of the queued files.
+func (d *discovery) ids() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, len(d.queue))
+	for i, s := range d.queue {
+		out[i] = s.id
+	}
+	return out
 }
 
 // peek returns the oldest queued file without taking it.

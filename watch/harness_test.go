@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 
 func writerMain(spec, path string) int {
 	var l load
-	if _, err := fmt.Sscan(spec, &l.lines, &l.from, &l.every, &l.kind, &l.pace, &l.pause); err != nil {
+	if _, err := fmt.Sscan(spec, &l.lines, &l.from, &l.every, &l.kind, &l.names, &l.pace, &l.pause, &l.rest); err != nil {
 		fmt.Fprintln(os.Stderr, "writer spec:", err)
 		return 2
 	}
@@ -45,7 +45,7 @@ func writerMain(spec, path string) int {
 func (l load) spawn(path string) error {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "WATCH_TEST_PATH="+path,
-		fmt.Sprintf("WATCH_TEST_WRITER=%d %d %d %d %d %d", l.lines, l.from, l.every, l.kind, l.pace, l.pause))
+		fmt.Sprintf("WATCH_TEST_WRITER=%d %d %d %d %d %d %d %d", l.lines, l.from, l.every, l.kind, l.names, l.pace, l.pause, l.rest))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("writer process: %w: %s", err, out)
 	}
@@ -66,8 +66,10 @@ type load struct {
 	from  int           // number of the first line
 	every int           // rotate after every this many lines; 0: never
 	kind  rotation      // how to rotate
+	names naming        // what the rotated files are called
 	pace  time.Duration // pause between lines; 0: full speed
 	pause time.Duration // pause before each rotation
+	rest  time.Duration // pause after each rotation
 	// before, when set, runs before each rotation (to wait for the reader).
 	before func(written int)
 }
@@ -89,6 +91,7 @@ func (l load) write(path string) error {
 			if f, err = l.rotate(f, path, i/l.every); err != nil {
 				return err
 			}
+			time.Sleep(l.rest)
 		}
 		buf = strconv.AppendInt(append(buf[:0], `{"n":`...), int64(l.from+i), 10)
 		buf = append(buf, `,"pad":"0123456789abcdef0123456789abcdef0123456789"}`+"\n"...)
@@ -103,12 +106,11 @@ func (l load) write(path string) error {
 }
 
 func (l load) rotate(f *os.File, path string, k int) (*os.File, error) {
-	old := fmt.Sprintf("%s.%d", path, k)
 	if l.kind == copyTruncate {
-		return f, copyTrunc(path, old)
+		return f, l.names.rotate(path, k, copyTruncate)
 	}
 	f.Close()
-	if err := os.Rename(path, old); err != nil {
+	if err := l.names.rotate(path, k, renameCreate); err != nil {
 		return nil, err
 	}
 	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o644)

@@ -28,6 +28,16 @@ func pathID(path string) (string, error) {
 	return infoID(fi)
 }
 
+// statID returns the file at path's information and identity.
+func statID(path string) (fs.FileInfo, string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := infoID(fi)
+	return fi, id, err
+}
+
 func infoID(fi fs.FileInfo) (string, error) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {

@@ -3,6 +3,7 @@
 package watch
 
 import (
+	"io/fs"
 	"os"
 	"strconv"
 
@@ -30,6 +31,21 @@ func pathID(path string) (string, error) {
 	}
 	defer f.Close()
 	return fileID(f)
+}
+
+// statID returns the file at path's information and identity.
+func statID(path string) (fs.FileInfo, string, error) {
+	f, err := openShared(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := fileID(f)
+	return fi, id, err
 }
 
 // openShared opens path for reading with FILE_SHARE_DELETE, which os.Open

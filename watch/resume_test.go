@@ -136,6 +136,7 @@ func TestTailer_StartedReportsFirstStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	want.Offset = info.Size()
+	want.FileID = fileIDAt(t, path, want.Offset)
 	log, _ := newLogs(t)
 	tl := NewTailer(path, engine.FormatJSON, engine.Position{}, log)
 	started := make(chan engine.Position, 1)

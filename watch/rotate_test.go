@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -23,6 +24,21 @@ func newFile(t testing.TB) (string, engine.Position) {
 		t.Fatal(err)
 	}
 	return path, engine.Position{Source: path, FileID: id}
+}
+
+// fileIDAt is the FileID of a position at off in the file at path: its
+// identity, "@", and the fingerprint of its first min(off, 1 KiB) bytes.
+func fileIDAt(t testing.TB, path string, off int64) string {
+	t.Helper()
+	id, err := pathID(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s@%x", id, printOf(b[:min(off, printLen)]))
 }
 
 func testLogger(t *testing.T) *slog.Logger {

@@ -33,6 +33,7 @@ type splitter struct {
 	skipLine  bool // dropping the rest of an overlong line
 	skipBlock bool // text: dropping lines up to the next empty line
 	tail      mark // the last bytes read, to notice a file rewritten in place
+	head      head // the file's first bytes, for its fingerprint
 }
 
 func newSplitter(format engine.Format, max int, log *slog.Logger) *splitter {
@@ -46,6 +47,7 @@ func (s *splitter) reset(off int64) {
 	s.base, s.n, s.line, s.scan, s.block = off, 0, 0, 0, -1
 	s.skipLine, s.skipBlock = false, false
 	s.tail.n = 0
+	s.head.reset(off)
 }
 
 // offset is the file offset of the next byte to read.
@@ -69,8 +71,19 @@ func (s *splitter) fill(r io.Reader) (k int, short bool, err error) {
 	want := len(s.buf) - s.n
 	k, err = r.Read(s.buf[s.n:])
 	s.tail.add(s.buf[s.n : s.n+k])
+	s.head.add(s.base+int64(s.n), s.buf[s.n:s.n+k])
 	s.n += k
 	return k, k < want, err
+}
+
+// unread takes back the last fill, of k bytes, and the tail before it.
+func (s *splitter) unread(k int, tail mark) {
+	s.n -= k
+	s.scan = min(s.scan, s.n)
+	s.tail = tail
+	if end := s.offset(); s.head.ok && int64(len(s.head.b)) > end {
+		s.head.b = s.head.b[:end]
+	}
 }
 
 // next returns the next complete record in the buffer and the file offset

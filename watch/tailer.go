@@ -57,7 +57,7 @@ func (t *Tailer) Run(ctx context.Context, handle func(engine.Record) error) erro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &run{t: t, log: t.log, handle: handle, disc: newDiscovery(t.path, t.log),
-		sp: newSplitter(t.format, or(t.MaxRecord, DefaultMaxRecord), t.log)}
+		sp: newSplitter(t.format, or(t.MaxRecord, DefaultMaxRecord), t.log), known: make(map[string]int)}
 	r.startPos.Source = t.path
 	defer r.close()
 	r.watch(ctx)
@@ -89,50 +89,87 @@ type run struct {
 	sp       *splitter
 	disc     *discovery
 	cur      *source         // the file being read; nil while there is none
+	backlog  []*source       // files to read from 0, in order, before any new file at the path
 	startPos engine.Position // where begin chose to start
 	readErr  string          // the last read error logged
+
+	known map[string]int // identities of files dealt with (read, queued, older), with when: moves
+	past  seen           // the leading bytes of files read before
+	moves int            // counts changes of the file being read, or of its offset to 0
+
+	idFor *source // posID's cache: the FileID of idFor up to offset idLen
+	idLen int64
+	idStr string
 
 	w        *fsnotify.Watcher // nil when notifications are unavailable
 	watchErr bool              // adding the directory failed, logged
 	done     chan struct{}     // closed when the event goroutine ends
 }
 
-// step reads what there is to read and moves to a new file when the path
-// has one: the old file is read to its end first.
+// step reads what there is to read and moves on to the next file when there
+// is one: a rotated file queued in the backlog, or a new file at the path.
+// The file being read is read to its end first.
 func (r *run) step(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if err := r.read(ctx); err != nil {
 			return err
 		}
 		r.disc.poll()
-		next := r.disc.take(r.cur == nil)
+		if len(r.backlog) == 0 && !r.disc.ready(r.cur == nil) {
+			return nil
+		}
+		moves := r.moves
+		if err := r.read(ctx); err != nil { // what was written to it meanwhile
+			return err
+		}
+		if ctx.Err() != nil || r.moves != moves {
+			continue // the file being read changed under the reads: look again
+		}
+		next := r.take()
 		if next == nil {
 			return nil
 		}
-		if err := r.read(ctx); err != nil {
-			next.f.Close()
-			return err
-		}
-		if ctx.Err() != nil {
-			next.f.Close()
-			return nil
-		}
 		r.finish()
-		r.log.Info("following new alerts file", "file_id", next.id)
 		r.setCur(next, 0)
 	}
 	return nil
 }
 
+// take returns the next file to read: the backlog's first, or a new file.
+func (r *run) take() *source {
+	if len(r.backlog) > 0 {
+		next := r.backlog[0]
+		r.backlog = r.backlog[1:]
+		r.log.Info("reading rotated alerts file", "name", next.f.Name(), "file_id", next.id)
+		return next
+	}
+	next := r.disc.take(true)
+	if next != nil {
+		r.log.Info("following new alerts file", "file_id", next.id)
+	}
+	return next
+}
+
 // read reads the current file to its end, handing out complete records.
 // Before each read it checks the file was not truncated: the handler may
-// have taken long, and bytes read at a stale offset would be garbage.
+// have taken long, and bytes read at a stale offset would be garbage. After
+// the read it checks again, for a truncation while it read.
 func (r *run) read(ctx context.Context) error {
 	for r.cur != nil && ctx.Err() == nil {
 		if !r.more() {
 			return nil // nothing new
 		}
-		_, short, rerr := r.sp.fill(r.cur.f)
+		from, tail := r.sp.offset(), r.sp.tail
+		k, short, rerr := r.sp.fill(r.cur.f)
+		if k > 0 && !tail.matches(r.cur.f, from) {
+			r.sp.unread(k, tail)
+			r.log.Warn("alerts file rewritten while read", "offset", from)
+			r.rewound(from)
+			continue
+		}
+		if from == 0 && k > 0 && r.missed() {
+			continue // files rotated away unread come first; this one is read after them
+		}
 		if err := r.emit(); err != nil {
 			return err
 		}
@@ -164,7 +201,7 @@ func (r *run) emit() error {
 			return nil
 		}
 		rec := engine.Record{Data: data, Format: r.t.format, Pos: engine.Position{
-			Source: r.t.path, FileID: r.cur.id, Offset: end}}
+			Source: r.t.path, FileID: r.posID(end), Offset: end}}
 		if err := r.handle(rec); err != nil {
 			return err
 		}
@@ -172,21 +209,21 @@ func (r *run) emit() error {
 }
 
 // more reports whether the current file has bytes past the read offset.
-// A file truncated in place (copytruncate) is started over from 0.
+// A file truncated in place (copytruncate) is handed to rewound.
 func (r *run) more() bool {
 	size, off := r.cur.size(), r.sp.offset()
 	switch {
 	case size < 0: // cannot tell: try reading
 		return true
 	case size < off:
-		r.log.Warn("alerts file truncated; reading it from the start", "size", size, "offset", off)
+		r.log.Warn("alerts file truncated", "size", size, "offset", off)
 	case !r.sp.tail.matches(r.cur.f, off):
-		r.log.Warn("alerts file rewritten in place; reading it from the start", "size", size, "offset", off)
+		r.log.Warn("alerts file rewritten in place", "size", size, "offset", off)
 	default:
 		return size > off
 	}
-	r.setCur(r.cur, 0)
-	return size > 0
+	r.rewound(off)
+	return true
 }
 
 // setCur makes s the file being read, from offset off.
@@ -197,8 +234,14 @@ func (r *run) setCur(s *source, off int64) {
 	}
 	r.cur = s
 	r.sp.reset(off)
+	if off > 0 {
+		r.sp.head.load(s.f, off)
+	}
+	r.idFor = nil
+	r.moves++
+	r.known[s.id] = r.moves
 	if r.startPos.FileID == "" {
-		r.startPos = engine.Position{Source: r.t.path, FileID: s.id, Offset: off}
+		r.startPos = engine.Position{Source: r.t.path, FileID: r.posID(off), Offset: off}
 	}
 }
 
@@ -210,6 +253,7 @@ func (r *run) finish() {
 	if p := r.sp.pending(); p > 0 {
 		r.log.Warn("old alerts file ends in an incomplete record; dropped", "bytes", p, "file_id", r.cur.id)
 	}
+	r.past.add(r.sp.head.bytes())
 	r.cur.f.Close()
 	r.cur = nil
 }
@@ -255,6 +299,9 @@ func (r *run) close() {
 	r.disc.close()
 	if r.cur != nil {
 		r.cur.f.Close()
+	}
+	for _, s := range r.backlog {
+		s.f.Close()
 	}
 }
 

@@ -80,7 +80,8 @@ func TestTailer_PartialLine(t *testing.T) {
 	}
 	appendFile(t, path, "\":true}\r\n")
 	got := c.wait(t, 2)[1]
-	want := engine.Position{Source: path, FileID: start.FileID, Offset: fileSize(t, path)}
+	end := fileSize(t, path)
+	want := engine.Position{Source: path, FileID: fileIDAt(t, path, end), Offset: end}
 	if string(got.Data) != `{"n":1,"half":true}` || got.Pos != want {
 		t.Errorf("got %q at %+v, want the completed line at %+v", got.Data, got.Pos, want)
 	}
