@@ -38,20 +38,28 @@ func File(ctx context.Context, path string, debounce time.Duration, changed func
 	if err := w.Add(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("watch %s: %w", path, err)
 	}
+	return follow(ctx, path, w.Events, w.Errors, debounce, changed)
+}
+
+// follow is File's loop on the watcher's channels: a change to path (or an
+// error) starts or restarts the quiet period, and changed runs when it ends;
+// it runs once at the start too.
+func follow(ctx context.Context, path string, events <-chan fsnotify.Event, errs <-chan error, debounce time.Duration, changed func()) error {
 	base := filepath.Base(path)
 	settle := time.NewTimer(0) // the first check, now that the watch is in place
+	defer settle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case ev, ok := <-w.Events:
+		case ev, ok := <-events:
 			if !ok {
 				return fmt.Errorf("watch %s: %w", path, errWatcherClosed)
 			}
 			if filepath.Base(ev.Name) == base && ev.Op != fsnotify.Chmod {
 				settle.Reset(debounce)
 			}
-		case _, ok := <-w.Errors:
+		case _, ok := <-errs:
 			if !ok {
 				return fmt.Errorf("watch %s: %w", path, errWatcherClosed)
 			}

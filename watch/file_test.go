@@ -2,11 +2,15 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 const testDebounce = 50 * time.Millisecond
@@ -63,12 +67,6 @@ func TestFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, 1},
-		{"quick writes collapse", func(t *testing.T, path string) {
-			for i := range 10 {
-				writeConf(t, path, "<ossec_config>"+string(rune('a'+i))+"</ossec_config>")
-				time.Sleep(testDebounce / 5)
-			}
-		}, 1},
 		{"other files ignored", func(t *testing.T, path string) {
 			writeConf(t, filepath.Join(filepath.Dir(path), "ossec.conf.bak"), "x")
 		}, 0},
@@ -112,4 +110,50 @@ func TestFile_FirstCheck(t *testing.T) {
 		t.Error("a second call without any change")
 	case <-time.After(100 * time.Millisecond):
 	}
+}
+
+// TestFollow_Debounce drives File's loop with notifications on a fake
+// clock (testing/synctest): a burst collapses into one call once it has
+// been quiet for the debounce, other names and bare attribute changes are
+// ignored, an error counts as a change, and the first check comes at once.
+func TestFollow_Debounce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const debounce = 100 * time.Millisecond
+		events := make(chan fsnotify.Event)
+		errs := make(chan error)
+		var calls atomic.Int32
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- follow(ctx, "/etc/ossec.conf", events, errs, debounce, func() { calls.Add(1) }) }()
+		want := func(n int32, when string) {
+			t.Helper()
+			synctest.Wait()
+			if got := calls.Load(); got != n {
+				t.Fatalf("%s: %d calls, want %d", when, got, n)
+			}
+		}
+		want(1, "at start")
+
+		for range 10 { // a burst: a write every 20 ms
+			events <- fsnotify.Event{Name: "/etc/ossec.conf", Op: fsnotify.Write}
+			time.Sleep(debounce / 5)
+		}
+		want(1, "during the burst")
+		time.Sleep(debounce)
+		want(2, "once the burst was quiet")
+
+		events <- fsnotify.Event{Name: "/etc/ossec.conf.bak", Op: fsnotify.Write}
+		events <- fsnotify.Event{Name: "/etc/ossec.conf", Op: fsnotify.Chmod}
+		time.Sleep(2 * debounce)
+		want(2, "other names and attribute changes")
+
+		errs <- errors.New("queue overflow")
+		time.Sleep(debounce)
+		want(3, "after a notification error")
+
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
 }
