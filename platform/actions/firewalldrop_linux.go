@@ -185,19 +185,24 @@ func (f *FirewallDrop) kernelTimeouts() bool {
 // present reports which addresses are blocked. With nftables it first sets
 // up the table, sets and rules again (in one transaction, so there is no
 // moment without them): whoever removed a chain or a rule is undone too.
-// iptables rules are not listed: every target counts as present.
+// With iptables an address counts when both its rules (INPUT and FORWARD)
+// are there.
 func (f *FirewallDrop) present(ctx context.Context) (func(Target) bool, error) {
 	fw, err := f.backend()
 	if err != nil {
 		return nil, err
 	}
-	nft, ok := fw.(*nftBackend)
-	if !ok {
+	var in map[netip.Addr]bool
+	switch b := fw.(type) {
+	case *nftBackend:
+		in, err = b.holding()
+	case *ipTables:
+		in, err = b.present(ctx)
+	default:
 		return func(Target) bool { return true }, nil
 	}
-	in, err := nft.holding()
 	if err != nil {
-		return nil, fmt.Errorf("firewall-drop: nftables: %w", err)
+		return nil, fmt.Errorf("firewall-drop: %s: %w", fw.name(), err)
 	}
 	return func(t Target) bool { return in[t.Addr.Unmap()] }, nil
 }

@@ -241,6 +241,31 @@ func TestFirewallDrop_IPTables(t *testing.T) {
 	})
 }
 
+// TestFirewallDrop_IPTablesPresent lists the iptables blocks: an address
+// counts only with its rules in both chains, IPv4 and IPv6.
+func TestFirewallDrop_IPTablesPresent(t *testing.T) {
+	t.Parallel()
+	requireRoot(t, "runs iptables in a network namespace", "iptables", "ip6tables")
+	n := newTestNetns(t)
+	f := nsFirewallDrop(t, n, "backend=iptables")
+	ctx := context.Background()
+	if err := f.AddMany(ctx, []Block{{Target: Target{Addr: n.b4}}, {Target: Target{Addr: n.b6}}}); err != nil {
+		t.Fatal(err)
+	}
+	n.run(t, "iptables", "-w", "-A", "INPUT", "-s", "198.51.100.77", "-j", "ACCEPT") // not ours
+	has, err := f.present(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(Target{Addr: n.b4}) || !has(Target{Addr: n.b6}) || has(Target{Addr: netip.MustParseAddr("198.51.100.77")}) {
+		t.Errorf("present: b4 %v, b6 %v; want both, and not the ACCEPT rule", has(Target{Addr: n.b4}), has(Target{Addr: n.b6}))
+	}
+	n.run(t, "iptables", "-w", "-D", "FORWARD", "-s", n.b4.String(), "-j", "DROP") // half removed
+	if has, _ = f.present(ctx); has(Target{Addr: n.b4}) {
+		t.Error("an address with one of its two rules gone counts as present")
+	}
+}
+
 func TestFirewallDrop_ManyAndMissing(t *testing.T) {
 	t.Parallel()
 	n := newTestNetns(t)

@@ -108,3 +108,48 @@ func (p *ipTables) delOne(ctx context.Context, a netip.Addr) error {
 	}
 	return nil
 }
+
+// present returns the addresses with a DROP rule of ours in every chain
+// (iptables -S, and ip6tables -S: one process per tool and chain).
+func (p *ipTables) present(ctx context.Context) (map[netip.Addr]bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	count := make(map[netip.Addr]int)
+	for _, cmd := range []string{"iptables", "ip6tables"} {
+		for _, chain := range iptablesChains {
+			out, err := p.exec.Run(ctx, cmd, "-w", "-S", chain)
+			if err != nil {
+				return nil, wrapExec("firewall-drop", err)
+			}
+			for a := range iptablesDrops(out, chain) {
+				count[a]++
+			}
+		}
+	}
+	in := make(map[netip.Addr]bool, len(count))
+	for a, n := range count {
+		in[a] = n == len(iptablesChains)
+	}
+	return in, nil
+}
+
+// iptablesDrops yields the host addresses of the rules
+// "-A CHAIN -s ADDR/32 -j DROP" (or /128) in iptables -S output.
+func iptablesDrops(out []byte, chain string) func(yield func(netip.Addr) bool) {
+	return func(yield func(netip.Addr) bool) {
+		for line := range bytes.Lines(out) {
+			f := bytes.Fields(line)
+			if len(f) != 6 || string(f[0]) != "-A" || string(f[1]) != chain || string(f[2]) != "-s" ||
+				string(f[4]) != "-j" || string(f[5]) != "DROP" {
+				continue
+			}
+			pfx, err := netip.ParsePrefix(string(f[3]))
+			if err != nil || !pfx.IsSingleIP() {
+				continue
+			}
+			if !yield(pfx.Addr()) {
+				return
+			}
+		}
+	}
+}
