@@ -18,6 +18,9 @@ type Alert struct {
 	ID       []byte
 	Location []byte // the log location, e.g. /var/log/secure
 	Filename []byte // syscheck.path
+	// Timestamp is the alert's "timestamp" text (alerts.json only), for
+	// replay's simulated clock; matching does not use it.
+	Timestamp []byte
 
 	hasAgent bool
 	groups   []byte
@@ -84,6 +87,8 @@ func (a *Alert) top(key []byte, at int, data []byte) (int, error) {
 		return scalar(data, at, &a.ID)
 	case "location":
 		return scalar(data, at, &a.Location)
+	case "timestamp":
+		return scalar(data, at, &a.Timestamp)
 	}
 	return skipValue(data, at)
 }
@@ -172,11 +177,11 @@ func member(data []byte, at int, field func(key []byte, at int) (int, error)) (i
 // into *dst. null leaves *dst nil; objects and arrays are skipped.
 func scalar(data []byte, at int, dst *[]byte) (int, error) {
 	if at < len(data) && data[at] == '"' {
-		raw, esc, next, err := scanString(data, at)
+		raw, next, err := scanString(data, at)
 		if err != nil {
 			return 0, err
 		}
-		v, err := unquote(raw, esc)
+		v, err := unquote(raw, bytes.IndexByte(raw, '\\') >= 0)
 		if err != nil {
 			return 0, err
 		}

@@ -30,6 +30,8 @@ type Options struct {
 	// command are written with their jobs, before the command starts.)
 	FlushEvery time.Duration
 	Now        func() time.Time
+	// Observer is told what the engine does, for metrics; nil for none.
+	Observer Observer
 }
 
 // Engine is the daemon's core. Create it with New, hand it a configuration
@@ -53,6 +55,8 @@ type Engine struct {
 	timers  *timers
 	ctx     context.Context // the run context of dispatched work
 	stats   Stats
+	obs     observing
+	replay  bool // a Replay's: nothing runs, so jobs carry no message
 
 	mu sync.Mutex // guards the fields below
 	// settled is signalled when pending table entries settle: a decision on
@@ -86,6 +90,7 @@ func New(o Options) (*Engine, error) {
 		table: map[string]*tableEntry{}, positions: map[string]posMark{},
 	}
 	e.settled = sync.NewCond(&e.mu)
+	e.obs.Observer = o.Observer
 	e.setDefaults(o.Workers)
 	st, err := e.store.Load()
 	if err != nil {

@@ -23,9 +23,11 @@ import (
 // groupRun is the batch of one command in one group.
 type groupRun struct {
 	group  Group
+	cmd    Command
 	kernel bool // applied before the commit (Group.KernelTimeout)
 	adds   []GroupAdd
 	refs   []EntryRef // the entry generation of each add
+	jobs   []uint64   // the job of each add
 	marks  []EntryRef // continues of a command applied after the commit
 }
 
@@ -98,7 +100,7 @@ func (g *grouping) run(gr Grouper, c *Command) *groupRun {
 	run, seen := g.byCmd[k]
 	if !seen {
 		if grp := gr.Group(*c); grp != nil {
-			run = &groupRun{group: grp, kernel: grp.KernelTimeout()}
+			run = &groupRun{group: grp, cmd: *c, kernel: grp.KernelTimeout()}
 			g.runs = append(g.runs, run)
 		}
 		g.byCmd[k] = run
@@ -157,6 +159,7 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 			Message: BuildMessage(e.node, OpAdd, gj.job.Params), Keys: gj.keys, Fields: gj.job.Fields, Decision: d,
 		})
 		run.refs = append(run.refs, ref)
+		run.jobs = append(run.jobs, gj.job.ID)
 	}
 	return single
 }
@@ -168,7 +171,10 @@ func (e *Engine) applyRuns(g *grouping, kernel bool) (applied []EntryRef) {
 		if run.kernel != kernel || len(run.adds) == 0 {
 			continue
 		}
-		if err := run.group.Apply(e.ctx, run.adds); err != nil {
+		start := time.Now()
+		err := run.group.Apply(e.ctx, run.adds)
+		e.obs.ranGroup(run, start, err)
+		if err != nil {
 			// The entries stay (their reverts run); a mark stays too, so the
 			// next start applies them again.
 			e.log.Error("group apply failed", "adds", len(run.adds), "err", err)

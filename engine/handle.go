@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -39,19 +38,13 @@ func (e *Engine) Handle(ctx context.Context, r Record) error {
 	e.stats.Alerts.Add(1)
 	a := e.alerts.Get().(*Alert)
 	defer e.alerts.Put(a)
-	data := r.Data
-	if r.Format == FormatText {
-		var err error
-		if data, err = TextToJSON(data); err != nil {
-			return e.malformed(r, err)
-		}
-	}
-	if err := a.Decode(data); err != nil {
+	data, err := decodeRecord(r, a)
+	if err != nil {
 		return e.malformed(r, err)
 	}
-	jobs := e.match(a, data)
-	if len(jobs) > 0 && !json.Valid(data) {
-		return e.malformed(r, errSyntax)
+	jobs, err := e.matchAlert(a, data, nil)
+	if err != nil {
+		return e.malformed(r, err)
 	}
 	e.stats.Jobs.Add(uint64(len(jobs)))
 	e.mu.Lock()
@@ -67,6 +60,7 @@ func (e *Engine) Handle(ctx context.Context, r Record) error {
 		jobs[i].ID = e.jobSeq
 	}
 	e.mu.Unlock()
+	e.obs.handled(jobs)
 	select {
 	case e.commits <- commitItem{jobs: jobs, pos: mark}:
 		return nil
@@ -85,9 +79,34 @@ func (e *Engine) malformed(r Record, err error) error {
 	return nil
 }
 
+// decodeRecord decodes r into a and returns the alert as JSON (an
+// alerts.log block converted).
+func decodeRecord(r Record, a *Alert) ([]byte, error) {
+	data := r.Data
+	if r.Format == FormatText {
+		var err error
+		if data, err = TextToJSON(data); err != nil {
+			return nil, err
+		}
+	}
+	return data, a.Decode(data)
+}
+
+// matchAlert returns the jobs the decoded alert a (JSON data) triggers; an
+// alert that triggers a command must be valid JSON throughout. by, when not
+// nil, gets the response of each job.
+func (e *Engine) matchAlert(a *Alert, data []byte, by *[]*Response) ([]Job, error) {
+	jobs := e.match(a, data, by)
+	if len(jobs) > 0 && !validJSON(data) {
+		return nil, errSyntax
+	}
+	return jobs, nil
+}
+
 // match returns the jobs an alert triggers: one per active response that
 // triggers, runs on this host and passes the white list and validation.
-func (e *Engine) match(a *Alert, raw []byte) []Job {
+// by, when not nil, gets the response of each job.
+func (e *Engine) match(a *Alert, raw []byte, by *[]*Response) []Job {
 	m := e.matcher.Load()
 	var jobs []Job
 	checked := false
@@ -113,9 +132,12 @@ func (e *Engine) match(a *Alert, raw []byte) []Job {
 		}
 		c := *r.Command
 		jobs = append(jobs, Job{
-			Lane: laneOf(&c, a), Command: c, Params: buildParams(&c, raw), Fields: fields(a),
+			Lane: laneOf(&c, a), Command: c, Params: e.jobParams(&c, raw), Fields: fields(a),
 			Timeout: r.Timeout, Repeated: r.RepeatedOffenders,
 		})
+		if by != nil {
+			*by = append(*by, r.Response)
+		}
 	}
 	return jobs
 }
@@ -125,6 +147,7 @@ func (e *Engine) match(a *Alert, raw []byte) []Job {
 // host's alert, a white-listed address), which the counters keep anyway.
 func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 	e.stats.Skipped.Add(1)
+	e.obs.skipped(r.Response, reason)
 	level := slog.LevelWarn
 	switch reason {
 	case SkipLocation:

@@ -29,9 +29,10 @@ type tableEntry struct {
 func (e *Engine) runAdd(ctx context.Context, job Job) {
 	inv := Invocation{Command: job.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, job.Params), Fields: job.Fields}
 	settled := false // by its decision: an abort has nothing left to run
+	asked := false
 	check := func(keys []string) (Decision, error) {
 		d, _, err := e.record(job, keys)
-		settled = err == nil && d.Verdict == Abort
+		settled, asked = err == nil && d.Verdict == Abort, true
 		return d, err
 	}
 	var legacy EntryRef
@@ -41,12 +42,15 @@ func (e *Engine) runAdd(ctx context.Context, job Job) {
 		d, ref, err := e.record(job, legacyKeys(job.Fields))
 		if err != nil || d.Verdict == Abort {
 			e.logRun(inv, err)
+			e.obs.ranAdd(ctx, &job, time.Time{}, true, err == nil, err)
 			return // an error leaves the job to run again at the next start
 		}
-		legacy, check = ref, nil
+		legacy, check, asked = ref, nil, true
 	}
+	start := time.Now()
 	err := e.runner.Run(ctx, inv, check)
 	e.logRun(inv, err)
+	e.obs.ranAdd(ctx, &job, start, asked, settled, err)
 	switch {
 	case settled:
 		return
@@ -174,8 +178,8 @@ func (e *Engine) logDecision(en Entry, d Decision) {
 // whether it still applies is decided when it starts.
 func (e *Engine) expire(ref EntryRef) {
 	e.mu.Lock()
-	t := e.table[ref.Key]
-	if t == nil || t.Seq != ref.Seq || t.deleting || t.pending || t.Expires.After(e.now()) {
+	t := e.dueLocked(ref)
+	if t == nil {
 		e.mu.Unlock()
 		return // replaced, extended or already on its way out
 	}
@@ -184,14 +188,25 @@ func (e *Engine) expire(ref EntryRef) {
 	e.disp.submit(e.ctx, entry.Lane, func(ctx context.Context) { e.runDelete(ctx, entry) })
 }
 
+// dueLocked returns the table entry of ref when a revert timer may delete
+// it: still the current generation, expired at e.now(), neither pending
+// nor being deleted. e.mu is held.
+func (e *Engine) dueLocked(ref EntryRef) *tableEntry {
+	t := e.table[ref.Key]
+	if t == nil || t.Seq != ref.Seq || t.deleting || t.pending || t.Expires.After(e.now()) {
+		return nil
+	}
+	return t
+}
+
 // claimDelete marks entry as being deleted if it is still the current,
 // expired generation: an add that ran before in its lane may have extended
 // or replaced it.
 func (e *Engine) claimDelete(entry Entry) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t := e.table[entry.Key]
-	if t == nil || t.Seq != entry.Seq || t.deleting || t.pending || t.Expires.After(e.now()) {
+	t := e.dueLocked(EntryRef{Key: entry.Key, Seq: entry.Seq})
+	if t == nil {
 		return false
 	}
 	if t.repairing { // its block is being put back: try again right after
@@ -214,8 +229,10 @@ func (e *Engine) runDelete(ctx context.Context, entry Entry) {
 	params, err := e.params(entry)
 	if err == nil {
 		inv := Invocation{Command: entry.Command, Op: OpDelete, Message: BuildMessage(e.node, OpDelete, params), Fields: entry.Fields}
+		start := time.Now()
 		err = e.runner.Run(ctx, inv, nil)
 		e.logRun(inv, err)
+		e.obs.ranDelete(ctx, &entry.Command, start, err)
 	}
 	if ctx.Err() != nil || errors.Is(err, ErrNotStarted) || errors.Is(err, errNoParams) {
 		e.mu.Lock()
