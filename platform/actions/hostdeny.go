@@ -50,3 +50,10 @@ func hostDenyLine(a netip.Addr) string {
 	}
 	return "ALL:" + a.String()
 }
+
+var _ lister = (*HostDeny)(nil)
+
+// present reads hosts.deny for the lines of blocked addresses.
+func (h *HostDeny) present(context.Context) (func(Target) bool, error) {
+	return hostsDenyFormat.present(h.Path)
+}

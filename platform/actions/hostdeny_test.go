@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestHostDeny_ExactLine(t *testing.T) {
@@ -103,4 +104,37 @@ func splitLines(s string) []string {
 		out = append(out, l)
 	}
 	return out
+}
+
+// TestHostDeny_Present lists the deny lines of blocked addresses, IPv4 and
+// IPv6, and not a line someone else wrote for another address or service.
+func TestHostDeny_Present(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts.deny")
+	h := &HostDeny{Path: path}
+	ctx := context.Background()
+	if has, err := h.present(ctx); err != nil || has(Target{Addr: netip.MustParseAddr("203.0.113.1")}) {
+		t.Fatalf("missing file: %v", err)
+	}
+	a4, a6 := netip.MustParseAddr("203.0.113.1"), netip.MustParseAddr("2001:db8::1")
+	for _, a := range []netip.Addr{a4, a6} {
+		if err := h.Add(ctx, Target{Addr: a}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("sshd: 198.51.100.9\n")
+	f.Close()
+	has, err := h.present(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(Target{Addr: a4}) || !has(Target{Addr: a6}) || has(Target{Addr: netip.MustParseAddr("198.51.100.9")}) {
+		t.Errorf("present: %v %v; want both ours and not the admin's line", has(Target{Addr: a4}), has(Target{Addr: a6}))
+	}
+	if err := h.Delete(ctx, Target{Addr: a4}); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ = h.present(ctx); has(Target{Addr: a4}) {
+		t.Error("a removed line still present")
+	}
 }

@@ -54,3 +54,10 @@ func hostsAllowLine(a netip.Addr) string {
 	}
 	return "ALL : " + a.String() + " : deny"
 }
+
+var _ lister = (*HostsAllow)(nil)
+
+// present reads hosts.allow for the deny lines of blocked addresses.
+func (h *HostsAllow) present(context.Context) (func(Target) bool, error) {
+	return hostsAllowFormat.present(h.Path)
+}

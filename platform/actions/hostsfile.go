@@ -155,3 +155,17 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// present reads the file at path and tests whether f's line for a target is
+// in it (a missing file holds none).
+func (f hostsFormat) present(path string) (func(Target) bool, error) {
+	content, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("host-deny: %w", err)
+	}
+	lines := make(map[string]bool)
+	for l := range bytes.Lines(content) {
+		lines[string(bytes.TrimSpace(l))] = true
+	}
+	return func(t Target) bool { return t.Addr.IsValid() && lines[f.line(t.Addr.Unmap())] }, nil
+}
