@@ -36,6 +36,7 @@ type PF struct {
 var (
 	_ Action  = (*PF)(nil)
 	_ Batcher = (*PF)(nil)
+	_ lister  = (*PF)(nil)
 )
 
 // NewPF returns the pf action with Wazuh's table and rules file.
@@ -116,6 +117,22 @@ func (p *PF) reportStatus(ctx context.Context) {
 	}
 	p.log.Warn("active response may not have an effect", "script", "pf",
 		"profile", "default", "status", "inactive")
+}
+
+// present lists the table ("pfctl -t TABLE -T show"); a table that does
+// not exist holds nothing.
+func (p *PF) present(ctx context.Context) (func(Target) bool, error) {
+	out, err := p.exec.Run(ctx, "pfctl", "-t", p.Table, "-T", "show")
+	if err != nil && !bytes.Contains(out, []byte("does not exist")) {
+		return nil, wrapExec("pf", err)
+	}
+	in := make(map[netip.Addr]bool)
+	for line := range bytes.Lines(out) {
+		if a, err := netip.ParseAddr(string(bytes.TrimSpace(line))); err == nil {
+			in[a] = true
+		}
+	}
+	return func(t Target) bool { return in[t.Addr.Unmap()] }, nil
 }
 
 // pfTableArgs is "pfctl -t TABLE -T add|delete ADDR...".

@@ -144,3 +144,27 @@ func TestPFConfHasTable(t *testing.T) {
 		}
 	}
 }
+
+// TestPF_Present lists the addresses in the table, none before it exists.
+func TestPF_Present(t *testing.T) {
+	m := &xosPF{loaded: true, enabled: true}
+	p, _, _ := newTestPF(t, m, "")
+	ctx := context.Background()
+	a, b := netip.MustParseAddr("203.0.113.4"), netip.MustParseAddr("2001:db8::4")
+	if has, err := p.present(ctx); err != nil || has(Target{Addr: a}) {
+		t.Fatalf("before any block: %v", err)
+	}
+	if err := p.AddMany(ctx, []Block{{Target: Target{Addr: a}}, {Target: Target{Addr: b}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Delete(ctx, Target{Addr: b}); err != nil {
+		t.Fatal(err)
+	}
+	has, err := p.present(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(Target{Addr: a}) || has(Target{Addr: b}) {
+		t.Errorf("present: %v %v, want true false", has(Target{Addr: a}), has(Target{Addr: b}))
+	}
+}

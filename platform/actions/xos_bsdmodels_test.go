@@ -54,6 +54,17 @@ func (m *xosPF) tool(args []string, _ string) (string, error) {
 		}
 		m.loaded = strings.Contains(string(b), "block in quick from <wazuh_fwtable> to any")
 		return "", nil
+	case len(args) == 4 && args[0] == "-t" && args[2] == "-T" && args[3] == "show":
+		if m.table == nil {
+			return "pfctl: Table does not exist.\n", errXOSExit1
+		}
+		var out strings.Builder
+		for _, a := range slices.SortedFunc(maps.Keys(m.table), netip.Addr.Compare) {
+			if m.table[a] {
+				out.WriteString("   " + a.String() + "\n")
+			}
+		}
+		return out.String(), nil
 	case len(args) >= 5 && args[0] == "-t" && args[2] == "-T":
 		return m.tableOp(args[3], args[4:])
 	case len(args) == 2 && args[0] == "-k":
