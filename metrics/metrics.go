@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"net"
 	"net/http"
 	"time"
 
@@ -32,6 +33,8 @@ type Metrics struct {
 	commit   prometheus.Histogram
 	commitKO prometheus.Counter
 	reloads  *prometheus.CounterVec
+
+	ln net.Listener // set by Open
 }
 
 var _ engine.Observer = (*Metrics)(nil)
@@ -43,7 +46,8 @@ var (
 	commitBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 )
 
-// New returns the metrics, registered with the Go and process collectors.
+// New returns the metrics, registered with the Go and process collectors,
+// served by nothing (Open listens too).
 func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),

@@ -211,16 +211,15 @@ func TestMetrics_ScriptedRun(t *testing.T) {
 
 // TestMetrics_Serve scrapes a real loopback endpoint.
 func TestMetrics_Serve(t *testing.T) {
-	m := New()
-	m.Reloaded(ReloadInvalid)
-	ln, err := Listen("127.0.0.1:0")
+	m, err := Open("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.Reloaded(ReloadInvalid)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error)
-	go func() { served <- m.Serve(ctx, ln) }()
-	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	go func() { served <- m.Serve(ctx) }()
+	resp, err := http.Get("http://" + m.Addr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,24 +236,28 @@ func TestMetrics_Serve(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
+	if err := m.Close(); err != nil {
+		t.Errorf("Close after Serve: %v", err)
+	}
+	if _, err := http.Get("http://" + m.Addr() + "/metrics"); err == nil {
+		t.Error("still served after Close")
+	}
 }
 
-func TestListen_LoopbackOnly(t *testing.T) {
+func TestOpen_LoopbackOnly(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:9101", "example.com:9101", "[::]:0"} {
-		if ln, err := Listen(addr); !errors.Is(err, ErrNotLoopback) {
-			if ln != nil {
-				ln.Close()
-			}
-			t.Errorf("Listen(%q) = %v, want ErrNotLoopback", addr, err)
+		if m, err := Open(addr); !errors.Is(err, ErrNotLoopback) {
+			m.Close()
+			t.Errorf("Open(%q) = %v, want ErrNotLoopback", addr, err)
 		}
 	}
 	for _, addr := range []string{"127.0.0.1:0", "localhost:0", "127.0.0.2:0"} {
-		ln, err := Listen(addr)
+		m, err := Open(addr)
 		if err != nil {
-			t.Errorf("Listen(%q): %v", addr, err)
+			t.Errorf("Open(%q): %v", addr, err)
 			continue
 		}
-		ln.Close()
+		m.Close()
 	}
 }
 
@@ -271,4 +274,7 @@ func TestMetrics_Nil(t *testing.T) {
 	}
 	m.Reloaded(ReloadApplied)
 	m.Watch(nil, nil, nil)
+	if m.Serve(context.Background()) != nil || m.Close() != nil || m.Addr() != "" {
+		t.Error("a nil Metrics serves nothing")
+	}
 }

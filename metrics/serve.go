@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
@@ -16,8 +17,9 @@ import (
 // endpoint is unauthenticated, so it never listens beyond the host.
 var ErrNotLoopback = errors.New("metrics address must be a loopback address (127.0.0.1:PORT, [::1]:PORT or localhost:PORT)")
 
-// Listen opens the metrics endpoint's address, which must be loopback.
-func Listen(addr string) (net.Listener, error) {
+// Open returns new metrics listening on addr, which must be loopback;
+// Serve serves them there, Close closes the listener.
+func Open(addr string) (*Metrics, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics address %q: %w", addr, err)
@@ -29,11 +31,38 @@ func Listen(addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	return ln, nil
+	m := New()
+	m.ln = &listener{Listener: ln}
+	return m, nil
 }
 
-// Serve serves GET /metrics on ln until ctx ends, then closes it.
-func (m *Metrics) Serve(ctx context.Context, ln net.Listener) error {
+// listener may be closed twice (by Serve's shutdown, and by Close); the
+// second Close does nothing.
+type listener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *listener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}
+
+// Addr is the address the metrics are served at ("" when not listening).
+func (m *Metrics) Addr() string {
+	if m == nil || m.ln == nil {
+		return ""
+	}
+	return m.ln.Addr().String()
+}
+
+// Serve serves GET /metrics until ctx ends. Without a listener (nil m, or
+// metrics made by New) it returns at once.
+func (m *Metrics) Serve(ctx context.Context) error {
+	if m == nil || m.ln == nil {
+		return nil
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -46,10 +75,18 @@ func (m *Metrics) Serve(ctx context.Context, ln net.Listener) error {
 		srv.Shutdown(shut)
 	})
 	defer stop()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
+}
+
+// Close closes the listener; it may be called more than once.
+func (m *Metrics) Close() error {
+	if m == nil || m.ln == nil {
+		return nil
+	}
+	return m.ln.Close()
 }
 
 // Store returns s with each Apply timed (s itself when m is nil).
