@@ -38,9 +38,6 @@ const (
 	OutcomeTimedOut = Outcome("timed_out") // the command was killed at its time limit
 )
 
-// Outcomes lists every Outcome.
-var Outcomes = []Outcome{OutcomeContinue, OutcomeAbort, OutcomeDone, OutcomeFailed, OutcomeTimedOut}
-
 // SkipReasons lists every skip reason.
 var SkipReasons = []string{SkipWhiteList, SkipLocation, SkipSrcIP, SkipUser, SkipAlertID, SkipOwnAddress}
 
