@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +190,47 @@ func TestCLI_NotRunning(t *testing.T) {
 	tldJSON(t, root, &x, "explain", "203.0.113.70")
 	if len(x.Active) != 1 || len(x.Alerts) != 1 || !x.Alerts[0].Responses[0].Runs {
 		t.Errorf("explain without a daemon: %+v", x)
+	}
+}
+
+// TestCLI_Purge: with the daemon stopped, purge lifts every active
+// response (the scripts' deletes run) and removes the store; ossec.conf
+// and the scripts stay.
+func TestCLI_Purge(t *testing.T) {
+	root := newRoot(t, confWith(3600))
+	d := startInProcess(t, root)
+	d.alert("203.0.113.80", "23.1")
+	d.alert("198.51.100.81", "23.2")
+	waitCalls(t, d, 2, 5*time.Second)
+	waitList(t, d, 2)
+	waitLog(t, d, `msg="job done"`)
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := tld(t, root, "purge")
+	if code != 0 || !strings.Contains(out, "lifted 2 active responses") {
+		t.Fatalf("purge: exit %d: %s%s", code, out, errs)
+	}
+	c := calls(t, root)
+	var deletes []string
+	for _, x := range c[2:] {
+		deletes = append(deletes, x.what)
+	}
+	slices.Sort(deletes)
+	if want := []string{"delete 198.51.100.81 23.2", "delete 203.0.113.80 23.1"}; !slices.Equal(deletes, want) {
+		t.Errorf("runs after the adds: %q, want %q", deletes, want)
+	}
+	for _, p := range []string{"var/db/threatlockdown.db", "var/run/threatlockdown.sock"} {
+		if _, err := os.Stat(filepath.Join(root, p)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s left after purge: %v", p, err)
+		}
+	}
+	for _, p := range []string{"etc/ossec.conf", "active-response/bin/test-drop"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Errorf("purge removed %s: %v", p, err)
+		}
+	}
+	if out, _, code := tld(t, root, "purge"); code != 0 || !strings.Contains(out, "nothing to lift") {
+		t.Errorf("second purge: exit %d: %s", code, out)
 	}
 }

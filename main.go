@@ -54,6 +54,7 @@ var commands = []command{
 	{"trigger", "[--root DIR] [--json] --command NAME --srcip IP [--user U] [--timeout S]", cmdTrigger},
 	{"reload", "[--root DIR] [--json]", cmdReload},
 	{"service", "install|uninstall|start|stop|restart|status [--root DIR] [run's flags]", cmdService},
+	{"purge", "[--root DIR]   lift every active response and delete our state (the package's purge)", cmdPurge},
 	{"ar", "NAME   run built-in action NAME as a Wazuh active-response script", cmdAR},
 }
 

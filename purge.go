@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform"
+)
+
+// purgeWithin bounds how long purge waits for the daemon's deletes.
+const purgeWithin = 2 * time.Minute
+
+// cmdPurge is what removing the package for good does (its postrm purge):
+// with the service stopped, it runs the daemon on the root without reading
+// any alert, lifts every active response through the normal delete path,
+// and then deletes our state (the store, the control socket). Wazuh's
+// files and ossec.conf are left alone.
+func cmdPurge(ctx context.Context, args []string, s stdio) error {
+	root := platform.DefaultRoot()
+	f := flag.NewFlagSet("threatlockdown purge", flag.ContinueOnError)
+	f.SetOutput(s.err)
+	f.StringVar(&root, "root", root, "install root (Wazuh's layout)")
+	if err := f.Parse(args); err != nil || f.NArg() > 0 {
+		return fmt.Errorf("%w: purge [--root DIR]", errUsage)
+	}
+	m := &Main{Root: root, AgentID: "000", Stderr: s.err, LogLevel: slog.LevelWarn}
+	if _, err := os.Stat(m.dbPath()); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(s.out, "nothing to lift: no %s\n", m.dbPath())
+		return nil
+	}
+	lifted, err := m.liftAll(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{m.dbPath(), m.sockPath()} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	fmt.Fprintf(s.out, "lifted %d active responses; removed %s\n", lifted, m.dbPath())
+	return nil
+}
+
+// liftAll runs the daemon with no alerts to read until every active
+// response is reverted, and returns how many were.
+func (m *Main) liftAll(ctx context.Context) (int, error) {
+	none := filepath.Join(os.TempDir(), fmt.Sprintf("threatlockdown-purge-%d.json", os.Getpid()))
+	if err := os.WriteFile(none, nil, 0o600); err != nil {
+		return 0, err
+	}
+	defer os.Remove(none)
+	m.Alerts, m.Ready = []string{none}, make(chan struct{})
+	if err := m.Open(); err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	ctx, cancel := context.WithTimeout(ctx, purgeWithin)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-m.Ready:
+	case err := <-done:
+		done <- err
+		return 0, fmt.Errorf("the daemon ended: %v", err)
+	}
+	e, lifted := m.d.engine, 0
+	failed := map[string]error{}
+	for {
+		left := 0
+		for _, a := range e.Active() {
+			if _, seen := failed[a.Key]; seen {
+				continue
+			}
+			left++
+			if _, err := e.Unblock(ctx, a.Key); err != nil && !errors.Is(err, engine.ErrNotActive) {
+				failed[a.Key] = err
+			} else if err == nil {
+				lifted++
+			}
+		}
+		if ctx.Err() != nil {
+			return lifted, fmt.Errorf("%d active responses not lifted: %w", len(e.Active()), ctx.Err())
+		}
+		if left > 0 {
+			continue
+		}
+		if e.Running() == 0 {
+			break
+		}
+		select { // commands resumed at start are still running
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
+	if len(failed) > 0 {
+		var errs []error
+		for _, err := range failed {
+			errs = append(errs, err)
+		}
+		return lifted, fmt.Errorf("%d not lifted: %w", len(failed), errors.Join(errs...))
+	}
+	return lifted, nil
+}
