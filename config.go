@@ -13,6 +13,7 @@ import (
 
 	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
+	"github.com/threatlockdown/threatlockdown/metrics"
 )
 
 // reloader applies a changed ossec.conf: a valid one is swapped in whole, an
@@ -22,6 +23,7 @@ type reloader struct {
 	engine *engine.Engine
 	log    *slog.Logger
 	check  func(*engine.Config) // reports commands whose scripts will be refused
+	stats  *metrics.Metrics     // counts reloads by outcome; nil for none
 
 	mu     sync.Mutex
 	last   []byte
@@ -48,6 +50,7 @@ func (r *reloader) apply() ([]string, error) {
 	raw, err := os.ReadFile(r.path)
 	if err != nil {
 		r.log.Error("config reload failed; keeping the running config", "path", r.path, "err", err)
+		r.stats.Reloaded(metrics.ReloadFailed)
 		return nil, err
 	}
 	if bytes.Equal(raw, r.last) {
@@ -58,11 +61,13 @@ func (r *reloader) apply() ([]string, error) {
 		for _, line := range errorLines(err) {
 			r.log.Error("config invalid; keeping the running config", "problem", line)
 		}
+		r.stats.Reloaded(metrics.ReloadInvalid)
 		return nil, err
 	}
 	old := r.engine.Config()
 	r.engine.SetConfig(cfg)
 	r.last, r.loaded = raw, time.Now()
+	r.stats.Reloaded(metrics.ReloadApplied)
 	changes := ossecconf.Diff(old, cfg)
 	if len(changes) == 0 {
 		changes = []string{"no change to active response"}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
+	"github.com/threatlockdown/threatlockdown/metrics"
 	"github.com/threatlockdown/threatlockdown/platform"
 	"github.com/threatlockdown/threatlockdown/platform/control"
 	"github.com/threatlockdown/threatlockdown/store"
@@ -38,7 +39,8 @@ type daemonState struct {
 	host    *platform.HostAddrs
 	reload  *reloader
 	control *control.Server
-	closers []io.Closer // closed by Close, last first
+	metrics *metrics.Metrics // nil without --metrics
+	closers []io.Closer      // closed by Close, last first
 	ran     bool
 }
 
@@ -83,6 +85,12 @@ func (m *Main) Open() (err error) {
 	if err := m.layout(d.log); err != nil {
 		return err
 	}
+	if m.Metrics != "" {
+		if d.metrics, err = metrics.Open(m.Metrics); err != nil {
+			return err
+		}
+		d.closers = append(d.closers, d.metrics)
+	}
 	cfg, raw, err := m.loadConfig()
 	if err != nil {
 		return err
@@ -95,6 +103,7 @@ func (m *Main) Open() (err error) {
 	if m.hooks.wrapStore != nil {
 		st = m.hooks.wrapStore(st)
 	}
+	st = d.metrics.Store(st)
 	arlog, err := platform.OpenARLog(platform.ARLogPath(m.Root))
 	if err != nil {
 		return err
@@ -115,7 +124,7 @@ func (m *Main) openEngine(st engine.Store, arlog *platform.ARLog, cfg *engine.Co
 	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner"), AnyOwner: m.AnyOwner}
 	check := func(cfg *engine.Config) { checkScripts(scripts, cfg, log) }
 	check(cfg)
-	d.reload = &reloader{path: m.confPath(), last: raw, loaded: time.Now(), log: log.With("component", "config"), check: check}
+	d.reload = &reloader{path: m.confPath(), last: raw, loaded: time.Now(), log: log.With("component", "config"), check: check, stats: d.metrics}
 	runner := m.runner(scripts, arlog, log, func() error { d.reload.force(); return nil })
 	if c, ok := runner.(io.Closer); ok {
 		d.closers = append(d.closers, c)
@@ -132,13 +141,14 @@ func (m *Main) openEngine(st engine.Store, arlog *platform.ARLog, cfg *engine.Co
 	}
 	e, err := engine.New(engine.Options{
 		Store: st, Runner: runner, Logger: log.With("component", "engine"),
-		AgentID: m.AgentID, Node: node, BootID: boot, Host: d.host,
+		AgentID: m.AgentID, Node: node, BootID: boot, Host: d.host, Observer: d.metrics.Observer(),
 	})
 	if err != nil {
 		return err
 	}
 	e.SetConfig(cfg)
 	d.engine, d.reload.engine = e, e
+	d.metrics.Watch(e, m.alertFiles(), nil)
 	log.Info("config loaded", "path", m.confPath(), "commands", len(cfg.Commands), "responses", len(cfg.Responses))
 	return nil
 }
@@ -167,6 +177,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return nil
 	})
 	m.serveControl(gctx, g)
+	g.Go(func() error {
+		if err := d.metrics.Serve(gctx); err != nil {
+			log.Error("metrics endpoint stopped", "err", err)
+		}
+		return nil
+	})
 	g.Go(func() error {
 		tailing.Wait()
 		log.Info("ready", "root", m.Root, "alerts", strings.Join(m.alertFiles(), ","), "agent_id", m.AgentID, "dry_run", m.DryRun)
@@ -205,7 +221,7 @@ func (m *Main) tail(ctx context.Context, g *errgroup.Group, e *engine.Engine, lo
 		t.Started = func(p engine.Position) { e.MarkPosition(p); started() }
 		g.Go(func() error {
 			defer started()
-			return t.Run(ctx, func(r engine.Record) error { return e.Handle(ctx, r) })
+			return t.Run(ctx, m.d.metrics.Read(path, func(r engine.Record) error { return e.Handle(ctx, r) }))
 		})
 	}
 	return &tailing

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -605,4 +606,46 @@ func TestE2E_SeveralAlertsFilesAndTextFormat(t *testing.T) {
 	d.alert("203.0.113.44", "8.2")
 	c = waitCalls(t, d, 2, 5*time.Second)
 	wantCall(t, c, 1, "add 203.0.113.44 continue 8.2")
+}
+
+// TestE2E_Metrics runs the daemon with --metrics and scrapes it after an
+// alert: the wiring from the daemon to the endpoint.
+func TestE2E_Metrics(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	root := newRoot(t, confWith(60))
+	d := startDaemon(t, root, "--metrics", addr)
+	d.alert("203.0.113.41", "8.1")
+	waitCalls(t, d, 1, 5*time.Second)
+	want := []string{
+		`threatlockdown_alerts_matched_total 1`,
+		`threatlockdown_commands_total{command="test-drop",op="add",outcome="continue"} 1`,
+		`threatlockdown_active_responses{command="test-drop"} 1`,
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		var body []byte
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(string(body), w+"\n") {
+				missing = w
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %s (err %v):\n%s", missing, err, body)
+		}
+		time.Sleep(50 * time.Millisecond) // a poll of the endpoint, which updates after the run
+	}
 }

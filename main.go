@@ -45,8 +45,9 @@ type command struct {
 // commands are the subcommands, in the order usage lists them. One line
 // adds a command.
 var commands = []command{
-	{"run", "[--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner] [--log-level LEVEL]", cmdRun},
+	{"run", "[--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner] [--log-level LEVEL] [--metrics ADDR]", cmdRun},
 	{"check", "[--root DIR]", cmdCheck},
+	{"replay", "FILE... [--root DIR] [--config FILE] [--agent-id ID] [--json] [--since T] [--until T]", cmdReplay},
 	{"status", "[--root DIR] [--json]", cmdStatus},
 	{"list", "[--root DIR] [--json]", cmdList},
 	{"explain", "[--root DIR] [--json] IP|USER  |  --alert JSON|-", cmdExplain},
@@ -166,6 +167,9 @@ type Main struct {
 	// belong to a build user); writable ones are refused all the same.
 	AnyOwner bool
 
+	// Metrics is the loopback address of the Prometheus endpoint; "" for none.
+	Metrics string
+
 	// Ready, when set, is closed once the daemon is tailing.
 	Ready chan struct{}
 
@@ -202,4 +206,5 @@ func (m *Main) flags(fs *flag.FlagSet) {
 		"run scripts in active-response/bin whoever owns them, not only root's and ours (for containers); "+
 			"scripts writable by group or others are still refused")
 	fs.TextVar(&m.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.StringVar(&m.Metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics; ADDR must be loopback, e.g. 127.0.0.1:9101")
 }
