@@ -28,8 +28,8 @@ done
 echo "== go test"
 go test -count=1 ./...
 
-echo "== go test -race (engine, store, watch)"
-go test -count=1 -race ./engine/... ./store/... ./watch/...
+echo "== go test -race (the daemon in-process, engine, store, watch, control socket, metrics)"
+go test -count=1 -race . ./engine/... ./store/... ./watch/... ./platform/control/ ./metrics/
 
 echo "== fuzz, briefly (FUZZTIME, default 5s a target; seeds in the tests and testdata/fuzz)"
 for target in engine:FuzzAlert_Decode engine/ossecconf:FuzzParse store:FuzzDecode \
