@@ -102,6 +102,7 @@ func cmdStatus(ctx context.Context, args []string, s stdio) error {
 		}
 		fmt.Fprintf(w, "alerts:\t%d read, %d malformed\n", st.Alerts, st.Malformed)
 		fmt.Fprintf(w, "responses:\t%d matched, %d skipped, %d commands dispatched\n", st.Matched, st.Skipped, st.Dispatched)
+		fmt.Fprintf(w, "skipped by reason:\t%s\n", skipReasons(st.SkippedBy))
 		fmt.Fprintf(w, "active responses:\t%d\ncommands running:\t%d\nblocks repaired:\t%d\n", st.Active, st.Running, st.Repaired)
 		if st.LastError != "" {
 			fmt.Fprintf(w, "last error:\t%s: %s\n", stamp(st.LastErrorAt), st.LastError)
@@ -322,3 +323,18 @@ func dash(s string) string {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// skipReasons renders counts by reason in the engine's order, the zero
+// ones left out ("-" when all are).
+func skipReasons(by map[string]uint64) string {
+	var parts []string
+	for _, r := range engine.SkipReasons {
+		if n := by[r]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", r, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestCLI_StatusListUnblock(t *testing.T) {
 	if st.Alerts != 2 || st.Matched != 2 || st.Active != 2 || st.Root != root || st.Config != filepath.Join(root, "etc/ossec.conf") {
 		t.Errorf("status %+v", st)
 	}
-	if out, _, code := tld(t, root, "status"); code != 0 || !strings.Contains(out, "active responses:  2") {
+	if out, _, code := tld(t, root, "status"); code != 0 || !regexp.MustCompile(`active responses:\s+2\n`).MatchString(out) {
 		t.Errorf("status table (exit %d):\n%s", code, out)
 	}
 

@@ -86,22 +86,23 @@ func (m *Main) handle(ctx context.Context, p control.Peer, r control.Request) (a
 
 // statusView is what status reports.
 type statusView struct {
-	Version      string    `json:"version"`
-	Root         string    `json:"root"`
-	UpSince      time.Time `json:"up_since"`
-	Config       string    `json:"config"`
-	ConfigLoaded time.Time `json:"config_loaded"`
-	DryRun       bool      `json:"dry_run"`
-	Alerts       uint64    `json:"alerts_read"`
-	Malformed    uint64    `json:"alerts_malformed"`
-	Matched      uint64    `json:"responses_matched"`
-	Skipped      uint64    `json:"responses_skipped"`
-	Dispatched   uint64    `json:"commands_dispatched"`
-	Repaired     uint64    `json:"blocks_repaired"`
-	Active       int       `json:"active_responses"`
-	Running      int       `json:"commands_running"`
-	LastError    string    `json:"last_error,omitempty"`
-	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
+	Version      string            `json:"version"`
+	Root         string            `json:"root"`
+	UpSince      time.Time         `json:"up_since"`
+	Config       string            `json:"config"`
+	ConfigLoaded time.Time         `json:"config_loaded"`
+	DryRun       bool              `json:"dry_run"`
+	Alerts       uint64            `json:"alerts_read"`
+	Malformed    uint64            `json:"alerts_malformed"`
+	Matched      uint64            `json:"responses_matched"`
+	Skipped      uint64            `json:"responses_skipped"`
+	SkippedBy    map[string]uint64 `json:"responses_skipped_by_reason"`
+	Dispatched   uint64            `json:"commands_dispatched"`
+	Repaired     uint64            `json:"blocks_repaired"`
+	Active       int               `json:"active_responses"`
+	Running      int               `json:"commands_running"`
+	LastError    string            `json:"last_error,omitempty"`
+	LastErrorAt  time.Time         `json:"last_error_at,omitzero"`
 }
 
 func (m *Main) status() statusView {
@@ -112,7 +113,7 @@ func (m *Main) status() statusView {
 		Version: versionString(), Root: m.Root, UpSince: d.started, Config: m.confPath(),
 		ConfigLoaded: d.reload.loadedAt(), DryRun: m.DryRun,
 		Alerts: s.Alerts.Load(), Malformed: s.Malformed.Load(), Matched: s.Matched.Load(),
-		Skipped: s.Skipped.Load(), Dispatched: s.Jobs.Load(), Repaired: s.Repaired.Load(),
+		Skipped: s.Skipped.Load(), SkippedBy: s.SkippedBy(), Dispatched: s.Jobs.Load(), Repaired: s.Repaired.Load(),
 		Active: len(d.engine.Active()), Running: d.engine.Running(), LastError: text, LastErrorAt: at,
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -15,6 +16,17 @@ type Stats struct {
 	Jobs      atomic.Uint64 // commands dispatched
 	Skipped   atomic.Uint64 // triggered pairs not run (white list, location, validation)
 	Repaired  atomic.Uint64 // blocks put back after they went missing from the OS
+
+	skippedBy [len(SkipReasons)]atomic.Uint64
+}
+
+// SkippedBy returns the triggered responses not run, by reason.
+func (s *Stats) SkippedBy() map[string]uint64 {
+	m := make(map[string]uint64, len(SkipReasons))
+	for i, r := range SkipReasons {
+		m[r] = s.skippedBy[i].Load()
+	}
+	return m
 }
 
 // Stats returns the engine's counters.
@@ -147,6 +159,9 @@ func (e *Engine) match(a *Alert, raw []byte, by *[]*Response) []Job {
 // host's alert, a white-listed address), which the counters keep anyway.
 func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 	e.stats.Skipped.Add(1)
+	if i := slices.Index(SkipReasons[:], reason); i >= 0 {
+		e.stats.skippedBy[i].Add(1)
+	}
 	e.obs.skipped(r.Response, reason)
 	level := slog.LevelWarn
 	switch reason {

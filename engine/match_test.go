@@ -248,6 +248,9 @@ func TestEngine_NeverActsOnTheHostItself(t *testing.T) {
 		if s := h.e.Stats(); s.Skipped.Load() != 10 || s.Jobs.Load() != 0 {
 			t.Errorf("skipped %d, jobs %d; want 10 and 0", s.Skipped.Load(), s.Jobs.Load())
 		}
+		if by := h.e.Stats().SkippedBy(); by[SkipOwnAddress] != 10 || by[SkipWhiteList] != 0 {
+			t.Errorf("skipped by reason %v, want own_address 10", by)
+		}
 
 		h.alert("203.0.113.5", "20")
 		host.add("203.0.113.6") // the host gets a new address: refused from now on

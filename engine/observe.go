@@ -38,8 +38,8 @@ const (
 	OutcomeTimedOut = Outcome("timed_out") // the command was killed at its time limit
 )
 
-// SkipReasons lists every skip reason.
-var SkipReasons = []string{SkipWhiteList, SkipLocation, SkipSrcIP, SkipUser, SkipAlertID, SkipOwnAddress}
+// SkipReasons lists every skip reason, in the order status lists them.
+var SkipReasons = [...]string{SkipWhiteList, SkipLocation, SkipSrcIP, SkipUser, SkipAlertID, SkipOwnAddress}
 
 // observing is the engine's side of its Observer: it keeps when the
 // alerts of pending jobs were handled, to time them once they acted.
