@@ -39,20 +39,27 @@ func (w *world) flush(keys ...string) {
 	}
 }
 
+// startRepairing runs an engine with firewall-drop (an hour's timeout) on
+// a world whose runner can be checked for drift; it stops at the test's end.
+func startRepairing(t *testing.T) (*world, *repairRunner, *Engine, context.Context) {
+	w := newWorld(0)
+	r := &repairRunner{worldRunner: &worldRunner{w: w, kernel: true}, changes: make(chan string, 1)}
+	e, err := New(Options{Store: worldStore{w, 0}, Runner: r, Node: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+	e.SetConfig(&Config{Commands: []*Command{fw}, Responses: []*Response{{Command: fw, RulesID: []string{"5712"}, Timeout: time.Hour}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return w, r, e, ctx
+}
+
 func TestRepair_PutsBackWhatOthersRemoved(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(0)
-		r := &repairRunner{worldRunner: &worldRunner{w: w, kernel: true}, changes: make(chan string, 1)}
-		e, err := New(Options{Store: worldStore{w, 0}, Runner: r, Node: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
-		e.SetConfig(&Config{Commands: []*Command{fw}, Responses: []*Response{{Command: fw, RulesID: []string{"5712"}, Timeout: time.Hour}}})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- e.Run(ctx) }()
-		defer func() { cancel(); <-done }()
+		w, r, e, ctx := startRepairing(t)
 		for _, rec := range stormRecords(6) { // three addresses, twice each
 			if err := e.Handle(ctx, rec); err != nil {
 				t.Fatal(err)
@@ -88,18 +95,7 @@ func TestRepair_PutsBackWhatOthersRemoved(t *testing.T) {
 // repairs at a doubling interval, not a spin.
 func TestRepair_BacksOffAFlusher(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(0)
-		r := &repairRunner{worldRunner: &worldRunner{w: w, kernel: true}, changes: make(chan string, 1)}
-		e, err := New(Options{Store: worldStore{w, 0}, Runner: r, Node: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
-		e.SetConfig(&Config{Commands: []*Command{fw}, Responses: []*Response{{Command: fw, RulesID: []string{"5712"}, Timeout: time.Hour}}})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- e.Run(ctx) }()
-		defer func() { cancel(); <-done }()
+		w, r, e, ctx := startRepairing(t)
 		if err := e.Handle(ctx, stormRecords(1)[0]); err != nil {
 			t.Fatal(err)
 		}
