@@ -154,7 +154,7 @@ func (c *client) loadStore() (*engine.State, error) {
 	if _, err := os.Stat(c.dbPath()); errors.Is(err, fs.ErrNotExist) {
 		return &engine.State{}, nil // never ran: nothing active
 	}
-	db, err := store.Open(c.dbPath(), store.WithLockTimeout(200*time.Millisecond))
+	db, err := store.Open(c.dbPath(), store.WithReadOnly(), store.WithLockTimeout(200*time.Millisecond))
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("the daemon holds %s but does not answer on %s", c.dbPath(), c.sockPath())
 	}

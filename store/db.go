@@ -56,7 +56,13 @@ type options struct {
 	maxBatchDelay time.Duration
 	maxBatchSize  int
 	mmapFlags     int // see populate_linux.go; benchmarks compare others
+	readOnly      bool
 }
+
+// WithReadOnly opens the store for reading only: a shared lock (so it
+// waits, up to the lock timeout, while a daemon has the file), no
+// migration, and Apply fails. The CLI's offline list and explain use it.
+func WithReadOnly() Option { return func(o *options) { o.readOnly = true } }
 
 // WithLockTimeout sets how long Open waits for another process to release
 // the file (default one second; 0 waits for ever).
@@ -79,6 +85,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.readOnly {
+		return openReadOnly(path, o)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -97,6 +106,29 @@ func Open(path string, opts ...Option) (*DB, error) {
 	}
 	if err != nil {
 		_ = b.Close() // the schema error is the one to report
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &DB{path: path, bolt: b}, nil
+}
+
+// openReadOnly is Open with WithReadOnly: the schema is checked in a read
+// transaction, and a store that needs migrating (or is not one) is refused.
+func openReadOnly(path string, o options) (*DB, error) {
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout, MmapFlags: o.mmapFlags, ReadOnly: true})
+	if err != nil {
+		return nil, openError(path, o.lockTimeout, err)
+	}
+	err = b.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return fmt.Errorf("%w: no schema (an empty file)", ErrNotStore)
+		}
+		return initSchema(tx) // reads only, for a store that has its meta
+	})
+	if errors.Is(err, errSchema2) {
+		err = fmt.Errorf("%w 2: the daemon migrates it at its next start", ErrSchema)
+	}
+	if err != nil {
+		_ = b.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return &DB{path: path, bolt: b}, nil

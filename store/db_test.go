@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -268,4 +269,39 @@ func TestDB_ApplyBadNeighbour(t *testing.T) {
 		t.Errorf("%d jobs stored, want 9", n)
 	}
 	_ = db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketEntries).Delete([]byte("bad")) })
+}
+
+// TestOpen_ReadOnly reads a store without writing it: the state loads,
+// Apply fails, and the file is byte for byte the same afterwards.
+func TestOpen_ReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.Entry{Key: "firewall-drop-203.0.113.5", Seq: 1, Expires: time.Now().Add(time.Hour), Params: []byte(`{"alert":{}}`)}
+	if err := db.Apply(engine.Change{Put: []engine.Entry{e}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, _ := os.ReadFile(path)
+
+	ro, err := Open(path, WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ro.Load()
+	if err != nil || len(st.Entries) != 1 || st.Entries[0].Key != e.Key {
+		t.Fatalf("Load = %+v, %v", st, err)
+	}
+	if err := ro.Apply(engine.Change{BootID: "x"}); err == nil {
+		t.Error("Apply succeeded on a read-only store")
+	}
+	ro.Close()
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("a read-only open changed the file")
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "none.db"), WithReadOnly()); err == nil {
+		t.Error("a missing file opened read-only")
+	}
 }
