@@ -67,21 +67,25 @@ else
 fi
 `
 
-func confWith(timeout int) string {
+func confWith(timeout int) string { return confFor("test-drop", timeout) }
+
+// confFor is an ossec.conf running executable with timeout on rule 5712
+// (sshd brute force), locally.
+func confFor(executable string, timeout int) string {
 	return fmt.Sprintf(`<ossec_config>
   <command>
-    <name>test-drop</name>
-    <executable>test-drop</executable>
+    <name>%[1]s</name>
+    <executable>%[1]s</executable>
     <timeout_allowed>yes</timeout_allowed>
   </command>
   <active-response>
-    <command>test-drop</command>
+    <command>%[1]s</command>
     <location>local</location>
     <rules_id>5712</rules_id>
-    <timeout>%d</timeout>
+    <timeout>%[2]d</timeout>
   </active-response>
 </ossec_config>
-`, timeout)
+`, executable, timeout)
 }
 
 type daemon struct {

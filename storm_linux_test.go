@@ -33,22 +33,7 @@ import (
 
 const stormAttackers = 10_000
 
-func stormConf(timeout int) string {
-	return fmt.Sprintf(`<ossec_config>
-  <command>
-    <name>firewall-drop</name>
-    <executable>firewall-drop</executable>
-    <timeout_allowed>yes</timeout_allowed>
-  </command>
-  <active-response>
-    <command>firewall-drop</command>
-    <location>local</location>
-    <rules_id>5712</rules_id>
-    <timeout>%d</timeout>
-  </active-response>
-</ossec_config>
-`, timeout)
-}
+func stormConf(timeout int) string { return confFor("firewall-drop", timeout) }
 
 // stormAddr is the i-th attacker, in 198.18.0.0/15.
 func stormAddr(i int) string {
