@@ -74,8 +74,11 @@ type Command struct {
 	Executable     string // base name of a file in active-response/bin
 	ExtraArgs      []string
 	TimeoutAllowed bool
-	Protocol       Protocol
-	Line           int // line of <command> in the config file, 0 if unknown
+	// Expect lists the alert fields the legacy protocol passes on argv
+	// ("srcip", "user"), from the deprecated <expect>; nil when absent.
+	Expect   []string
+	Protocol Protocol
+	Line     int // line of <command> in the config file, 0 if unknown
 }
 
 // Location says on which host a response runs.
@@ -160,6 +163,7 @@ type Invocation struct {
 	Op      Op
 	Message []byte // the whole JSON message for stdin, without newline
 	Fields  Fields
+	Target  Target // Fields.Target(): what the command acts upon
 }
 
 // Verdict answers a check_keys request.

@@ -27,7 +27,7 @@ type tableEntry struct {
 // again at the next start; a job that finds the entry its own decision
 // created gets that decision again (see record).
 func (e *Engine) runAdd(ctx context.Context, job Job) {
-	inv := Invocation{Command: job.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, job.Params), Fields: job.Fields}
+	inv := Invocation{Command: job.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, job.Params), Fields: job.Fields, Target: job.Fields.Target()}
 	settled := false // by its decision: an abort has nothing left to run
 	asked := false
 	check := func(keys []string) (Decision, error) {
@@ -228,7 +228,7 @@ func (e *Engine) runDelete(ctx context.Context, entry Entry) {
 	ref := EntryRef{Key: entry.Key, Seq: entry.Seq}
 	params, err := e.params(entry)
 	if err == nil {
-		inv := Invocation{Command: entry.Command, Op: OpDelete, Message: BuildMessage(e.node, OpDelete, params), Fields: entry.Fields}
+		inv := Invocation{Command: entry.Command, Op: OpDelete, Message: BuildMessage(e.node, OpDelete, params), Fields: entry.Fields, Target: entry.Fields.Target()}
 		start := time.Now()
 		err = e.runner.Run(ctx, inv, nil)
 		e.logRun(inv, err)
@@ -288,7 +288,7 @@ func (e *Engine) runReassert(ctx context.Context, entry Entry) {
 		return
 	}
 	inv := Invocation{Command: entry.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, params),
-		Fields: entry.Fields}
+		Fields: entry.Fields, Target: entry.Fields.Target()}
 	err = e.runner.Run(ctx, inv, func([]string) (Decision, error) {
 		return Decision{Verdict: Continue, Expires: entry.Expires}, nil
 	})
