@@ -1,6 +1,8 @@
 package ossecconf
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,7 +30,7 @@ func (b *builder) command(s section) {
 		case "timeout_allowed":
 			c.TimeoutAllowed = b.yesNo(f)
 		case "expect":
-			// Deprecated since Wazuh 4.2, which ignores it too.
+			c.Expect = b.expect(f)
 		case "protocol":
 			c.Protocol = b.protocol(f)
 		default:
@@ -97,6 +99,30 @@ func quoteSp(name string) string {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// expect reads the deprecated <expect>: the alert fields the legacy
+// protocol fills on argv, the rest being "-". Wazuh 4.1 and OSSEC take
+// srcip, user (username is the same) and filename, separated by commas or
+// spaces; anything else is refused here rather than silently leaving a
+// field empty. Wazuh >= 4.2 ignores the element, and so does the JSON
+// protocol. An empty element is an empty, non-nil list: nothing filled.
+func (b *builder) expect(f field) []string {
+	fields := []string{}
+	for _, v := range strings.FieldsFunc(f.text, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
+		switch v {
+		case "srcip", "user", "filename":
+		case "username":
+			v = "user"
+		default:
+			b.p.invalid(f, fmt.Sprintf("%q is not srcip, user, username or filename", v))
+			continue
+		}
+		if !slices.Contains(fields, v) {
+			fields = append(fields, v)
+		}
+	}
+	return fields
+}
 
 func (b *builder) protocol(f field) engine.Protocol {
 	switch f.text {

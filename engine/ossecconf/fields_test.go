@@ -17,7 +17,7 @@ func TestParse_Command(t *testing.T) {
 			"command a exe=a args=-x 1 -y timeout_allowed=no protocol=json line=2"},
 		{"timeout_allowed", "<name>a</name><executable>a</executable><timeout_allowed>yes</timeout_allowed>",
 			"command a exe=a args=none timeout_allowed=yes protocol=json line=2"},
-		{"expect ignored", "<name>a</name><executable>a</executable><expect>srcip,user</expect>",
+		{"expect (not rendered)", "<name>a</name><executable>a</executable><expect>srcip,user</expect>",
 			"command a exe=a args=none timeout_allowed=no protocol=json line=2"},
 		{"json", "<name>a</name><executable>a</executable><protocol>json</protocol>",
 			"command a exe=a args=none timeout_allowed=no protocol=json line=2"},
