@@ -20,12 +20,14 @@ const (
 	KeyNone                // stateless: no target, no check_keys (restart-wazuh)
 )
 
-// KindOf returns what the built-in called name keys on.
+// KindOf returns what the built-in called name keys on. A Windows name
+// (any case, ".exe" or not) is the built-in's. The notifications keep no
+// state: they post the alert, whatever it carries.
 func KindOf(name string) KeyKind {
-	switch name {
+	switch strings.TrimSuffix(strings.ToLower(name), ".exe") {
 	case "disable-account":
 		return KeyUser
-	case "restart-wazuh", "restart-wazuh.exe":
+	case "restart-wazuh", "ossec-slack", "ossec-tweeter":
 		return KeyNone
 	}
 	return KeyAddr
