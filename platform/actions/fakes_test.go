@@ -3,61 +3,12 @@ package actions
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
 )
-
-// argvExec is a fake Execer that records every command line and answers
-// from a script: the first rule whose prefix matches the command line wins.
-type argvExec struct {
-	mu    sync.Mutex
-	argv  []string
-	rules []argvRule
-}
-
-// argvRule answers command lines starting with prefix.
-type argvRule struct {
-	prefix string
-	out    string
-	err    error
-}
-
-func (e *argvExec) on(prefix, out string, err error) *argvExec {
-	e.rules = append(e.rules, argvRule{prefix, out, err})
-	return e
-}
-
-func (e *argvExec) Run(_ context.Context, name string, args ...string) ([]byte, error) {
-	line := strings.Join(append([]string{name}, args...), " ")
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.argv = append(e.argv, line)
-	for _, r := range e.rules {
-		if strings.HasPrefix(line, r.prefix) {
-			if r.err != nil {
-				return []byte(r.out), fmt.Errorf("%s: %w: %s", line, r.err, r.out)
-			}
-			return []byte(r.out), nil
-		}
-	}
-	return nil, nil
-}
-
-func (e *argvExec) lines() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.argv...)
-}
-
-// errExit1 stands for a tool's non-zero exit.
-var errExit1 = fmt.Errorf("exit status 1")
-
-// errNotFound is what OSExec returns for a missing tool.
-var errNotFound = &exec.Error{Name: "tool", Err: exec.ErrNotFound}
 
 // recAction is a fake Action that records its calls as text.
 type recAction struct {

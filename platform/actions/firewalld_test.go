@@ -9,52 +9,40 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestFirewalldDrop_Argv(t *testing.T) {
-	ctx := context.Background()
-	fake := new(argvExec)
-	f := NewFirewalldDrop(Config{Exec: fake})
-	for _, s := range []string{"203.0.113.7", "2001:db8::7"} {
-		tgt := Target{Addr: netip.MustParseAddr(s)}
-		if err := f.Add(ctx, tgt, noExpiry); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Delete(ctx, tgt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := []string{
-		"firewall-cmd --add-rich-rule=rule family=ipv4 source address=203.0.113.7 drop",
-		"firewall-cmd --remove-rich-rule=rule family=ipv4 source address=203.0.113.7 drop",
-		"firewall-cmd --add-rich-rule=rule family=ipv6 source address=2001:db8::7 drop",
-		"firewall-cmd --remove-rich-rule=rule family=ipv6 source address=2001:db8::7 drop",
-	}
-	if diff := cmp.Diff(want, fake.lines()); diff != "" {
-		t.Errorf("argv (-want +got):\n%s", diff)
-	}
-}
-
+// TestFirewalldDrop_States checks add against each answer firewall-cmd can
+// give: the rule already there (a warning today, an error before 0.4.4),
+// firewalld stopped, firewall-cmd missing. Exact command lines, and add and
+// delete of both families, are in testdata/firewalld-drop.golden.
 func TestFirewalldDrop_States(t *testing.T) {
-	tgt := Target{Addr: netip.MustParseAddr("203.0.113.7")}
+	present := `rule family="ipv4" source address="203.0.113.7" drop`
 	tests := []struct {
 		name string
-		fake *argvExec
+		m    *xosFirewalld
 		want error
 	}{
-		{"already", new(argvExec).on("firewall-cmd", "Warning: ALREADY_ENABLED: rule", nil), nil},
-		{"old already", new(argvExec).on("firewall-cmd", "Error: ALREADY_ENABLED: rule", errExit1), nil},
-		{"stopped", new(argvExec).on("firewall-cmd", "FirewallD is not running", errExit1), ErrFirewallInactive},
-		{"missing", new(argvExec).on("firewall-cmd", "", errNotFound), ErrToolMissing},
+		{"already", &xosFirewalld{rules: map[string]bool{present: true}}, nil},
+		{"old already", &xosFirewalld{old: true, rules: map[string]bool{present: true}}, nil},
+		{"stopped", &xosFirewalld{stopped: true, rules: map[string]bool{}}, ErrFirewallInactive},
+		{"missing", nil, ErrToolMissing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := NewFirewalldDrop(Config{Exec: tt.fake}).Add(context.Background(), tgt, noExpiry)
+			f := newXOSFake()
+			if tt.m != nil {
+				f.tools["firewall-cmd"] = tt.m.tool
+			}
+			tgt := Target{Addr: netip.MustParseAddr("203.0.113.7")}
+			err := NewFirewalldDrop(Config{Exec: f}).Add(context.Background(), tgt, noExpiry)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
+			want := []string{"$ firewall-cmd --add-rich-rule=rule family=ipv4 source address=203.0.113.7 drop"}
+			if diff := cmp.Diff(want, f.take()); diff != "" {
+				t.Errorf("argv (-want +got):\n%s", diff)
+			}
+			if tt.m != nil && !tt.m.stopped && (len(tt.m.rules) != 1 || !tt.m.rules[present]) {
+				t.Errorf("state %s, want the one rule", tt.m.state())
+			}
 		})
-	}
-	err := NewFirewalldDrop(Config{Exec: new(argvExec)}).Add(context.Background(), Target{}, noExpiry)
-	if !errors.Is(err, ErrInvalidTarget) {
-		t.Errorf("no address: %v", err)
 	}
 }

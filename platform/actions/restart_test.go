@@ -3,7 +3,6 @@ package actions
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,24 +11,36 @@ import (
 func TestRestartWazuh(t *testing.T) {
 	ctx := context.Background()
 	called := 0
-	r := NewRestartWazuh(Config{Exec: new(argvExec), Restart: func() error { called++; return nil }})
+	f := newXOSFake()
+	r := NewRestartWazuh(Config{Exec: f, Restart: func() error { called++; return nil }})
 	if err := r.Add(ctx, Target{}, noExpiry); err != nil || called != 1 {
 		t.Errorf("hook: err %v, called %d", err, called)
 	}
 	if err := r.Delete(ctx, Target{}); err != nil || called != 1 {
 		t.Errorf("delete restarted: err %v, called %d", err, called)
 	}
-
-	fake := new(argvExec)
-	if err := NewRestartWazuh(Config{Exec: fake}).Add(ctx, Target{}, noExpiry); err != nil {
-		t.Fatal(err)
+	if got := f.take(); len(got) != 0 {
+		t.Errorf("the hook ran %q", got)
 	}
-	if diff := cmp.Diff([]string{"bin/wazuh-control restart"}, fake.lines()); diff != "" {
+
+	// Stand-alone: Wazuh's wazuh-control, relative to the install root.
+	restarts := 0
+	f.tools["bin/wazuh-control"] = func(args []string, _ string) (string, error) {
+		if len(args) != 1 || args[0] != "restart" {
+			return "Usage: wazuh-control {start|stop|reload|restart|status|info}\n", xosExit(1)
+		}
+		restarts++
+		return "Killing wazuh-execd...\nStarted wazuh-execd...\nCompleted.\n", nil
+	}
+	if err := NewRestartWazuh(Config{Exec: f}).Add(ctx, Target{}, noExpiry); err != nil || restarts != 1 {
+		t.Fatalf("err %v, restarts %d", err, restarts)
+	}
+	if diff := cmp.Diff([]string{"$ bin/wazuh-control restart"}, f.take()); diff != "" {
 		t.Errorf("argv (-want +got):\n%s", diff)
 	}
 
-	gone := new(argvExec).on("bin/wazuh-control", "", fs.ErrNotExist)
-	if err := NewRestartWazuh(Config{Exec: gone}).Add(ctx, Target{}, noExpiry); !errors.Is(err, ErrToolMissing) {
+	delete(f.tools, "bin/wazuh-control")
+	if err := NewRestartWazuh(Config{Exec: f}).Add(ctx, Target{}, noExpiry); !errors.Is(err, ErrToolMissing) {
 		t.Errorf("no wazuh-control: %v", err)
 	}
 }

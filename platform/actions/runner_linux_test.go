@@ -10,7 +10,8 @@ import (
 
 func TestRunner_BadExtraArgs(t *testing.T) {
 	log := &lineLog{}
-	r := NewRunner(Config{Exec: new(argvExec)}, log)
+	f := newXOSFake()
+	r := NewRunner(Config{Exec: f}, log)
 	msg := execdMessage(engine.OpAdd, "firewall-drop", alertIP, "backend=ipchains")
 	asked := false
 	check := func([]string) (engine.Decision, error) { asked = true; return engine.Decision{}, nil }
@@ -20,5 +21,8 @@ func TestRunner_BadExtraArgs(t *testing.T) {
 	}
 	if asked {
 		t.Error("asked check_keys for a command that cannot run")
+	}
+	if ran := f.take(); len(ran) > 0 {
+		t.Errorf("ran %q", ran)
 	}
 }

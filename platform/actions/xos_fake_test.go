@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -43,7 +45,9 @@ var errXOSExit1 = errors.New("exit status 1")
 
 // xosFake is a fake OS: an Execer and StdinExecer that records every command
 // line (and stdin, as "< " lines) and answers with the named tool's model.
-// A tool it does not know is missing, as OSExec reports it.
+// A tool it does not know is missing, as OSExec reports it. The models of
+// the tools are in xos_bsdmodels_test.go, xos_winmodels_test.go and
+// xos_linuxmodels_test.go.
 type xosFake struct {
 	mu    sync.Mutex
 	tools map[string]xosTool
@@ -68,13 +72,22 @@ func (f *xosFake) RunInput(_ context.Context, stdin []byte, name string, args ..
 	}
 	tool := f.tools[name]
 	if tool == nil {
-		return nil, fmt.Errorf("%s: %w", line, &exec.Error{Name: name, Err: exec.ErrNotFound})
+		return nil, fmt.Errorf("%s: %w", line, xosMissing(name))
 	}
 	out, err := tool(args, string(stdin))
 	if err != nil {
 		return []byte(out), fmt.Errorf("%s: %w: %s", line, err, strings.TrimSpace(out))
 	}
 	return []byte(out), nil
+}
+
+// xosMissing is what os/exec reports for a tool that is not there: not
+// found in PATH for a bare name, no such file for a path.
+func xosMissing(name string) error {
+	if strings.ContainsAny(name, `/\`) {
+		return &fs.PathError{Op: "fork/exec", Path: name, Err: syscall.ENOENT}
+	}
+	return &exec.Error{Name: name, Err: exec.ErrNotFound}
 }
 
 // take returns the command lines recorded since the last take.

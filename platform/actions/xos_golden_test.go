@@ -22,7 +22,9 @@ type xosCase struct {
 	build  func(t *testing.T, f *xosFake, cfg Config) (Action, func() string)
 }
 
-// xosCases are the actions checked against golden transcripts of xosSteps.
+// xosCases are the actions checked against golden transcripts of xosSteps
+// (firewall-drop's iptables backend is not an action of its own: see
+// iptables_test.go).
 var xosCases = []xosCase{
 	{"pf", func(t *testing.T, f *xosFake, cfg Config) (Action, func() string) {
 		m := &xosPF{enabled: true}
@@ -56,6 +58,11 @@ var xosCases = []xosCase{
 		h.Path = filepath.Join(xosTempDir(t), "hosts.allow")
 		xosWrite(t, h.Path, "# hosts.allow\n#\nALL : ALL : allow\nsshd : .evil.example : deny\n")
 		return h, func() string { return xosFile(t, h.Path) }
+	}},
+	{"firewalld-drop", func(t *testing.T, f *xosFake, cfg Config) (Action, func() string) {
+		m := &xosFirewalld{rules: map[string]bool{}}
+		f.tools["firewall-cmd"] = m.tool
+		return NewFirewalldDrop(cfg), m.state
 	}},
 	{"netsh", func(t *testing.T, f *xosFake, cfg Config) (Action, func() string) {
 		m := &xosNetsh{profiles: map[string]string{"DomainProfile": "0x1", "StandardProfile": "0x1", "PublicProfile": "0x1"}}
