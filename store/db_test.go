@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/store/storetest"
 )
 
 // mustOpen opens the store at path and, on cleanup, checks the file's
@@ -196,7 +197,7 @@ func TestDB_Reopen(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	checkState(t, mustOpen(t, path), engine.State{
+	storetest.CheckState(t, mustOpen(t, path), engine.State{
 		Entries: c.Put, Jobs: c.Jobs, Offences: c.Offences, BootID: c.BootID,
 		Positions: map[string]engine.Position{"/alerts.json": c.Positions[0]},
 	})

@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/store/storetest"
 )
 
 // TestOpen_MigratesSchema2 opens a copy of a store that the schema-2 code
@@ -61,7 +62,7 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 
 func checkMigrated(t *testing.T, db *DB, want *Memory, ws *engine.State) {
 	t.Helper()
-	checkState(t, db, *ws)
+	storetest.CheckState(t, db, *ws)
 	for _, k := range []string{"firewall-drop-203.0.113.7", "host-deny-198.51.100.23", "route-null-2001:db8::5",
 		"firewall-drop-198.51.100.99"} {
 		got, err := db.Params(k)

@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"slices"
@@ -13,7 +13,7 @@ type (
 	jobs    = []engine.Job
 )
 
-// scenarios are run against every implementation by TestStore_Conformance.
+// scenarios are the rules of Apply and Load, each run on a fresh store.
 func scenarios() []scenario {
 	return slices.Concat(entryScenarios(), paramsScenarios(), markScenarios(), otherScenarios())
 }
@@ -103,16 +103,16 @@ func entryScenarios() []scenario {
 			name: "invalid change writes nothing",
 			steps: []step{
 				{change: engine.Change{Put: entries{withParams(entry("a", 1, time.Minute), "p"), {Seq: 1}},
-					Jobs: jobs{{ID: 1}}, BootID: "b"}, wantErr: ErrInvalid},
+					Jobs: jobs{{ID: 1}}, BootID: "b"}, invalid: true},
 				{change: engine.Change{Put: entries{withParams(entry("a", 1, time.Minute), "p")},
-					Mark: refs{{Seq: 1}}}, wantErr: ErrInvalid},
-				{change: engine.Change{Mark: refs{{Key: "a", Seq: 1}}, Unmark: refs{{Seq: 1}}}, wantErr: ErrInvalid},
+					Mark: refs{{Seq: 1}}}, invalid: true},
+				{change: engine.Change{Mark: refs{{Key: "a", Seq: 1}}, Unmark: refs{{Seq: 1}}}, invalid: true},
 				{change: engine.Change{Put: entries{{Key: "y", Expires: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}},
-					wantErr: ErrInvalid},
-				{change: engine.Change{Positions: []engine.Position{{Offset: 1}}}, wantErr: ErrInvalid},
-				{change: engine.Change{Del: refs{{Seq: 1}}}, wantErr: ErrInvalid},
-				{change: engine.Change{Offences: map[string]int{"a": -1}}, wantErr: ErrInvalid},
-				{change: engine.Change{Offences: map[string]int{"": 1}}, wantErr: ErrInvalid},
+					invalid: true},
+				{change: engine.Change{Positions: []engine.Position{{Offset: 1}}}, invalid: true},
+				{change: engine.Change{Del: refs{{Seq: 1}}}, invalid: true},
+				{change: engine.Change{Offences: map[string]int{"a": -1}}, invalid: true},
+				{change: engine.Change{Offences: map[string]int{"": 1}}, invalid: true},
 			},
 		},
 	}

@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"time"
@@ -65,10 +65,10 @@ func paramsScenarios() []scenario {
 		{
 			name: "params of a realistic alert round trip",
 			steps: []step{
-				ok(engine.Change{Put: entries{withParams(a1, string(realParams(3))), withParams(b1, "\x00\xff")}}),
+				ok(engine.Change{Put: entries{withParams(a1, alertParams), withParams(b1, "\x00\xff")}}),
 			},
 			want:   engine.State{Entries: entries{a1, b1}},
-			params: map[string]string{"a": string(realParams(3)), "b": "\x00\xff"},
+			params: map[string]string{"a": alertParams, "b": "\x00\xff"},
 		},
 	}
 }
@@ -145,3 +145,15 @@ func markScenarios() []scenario {
 		},
 	}
 }
+
+// alertParams are a firewall-drop message's parameters as Wazuh builds
+// them from a real sshd alert.
+const alertParams = `{"extra_args":[],"alert":{"timestamp":"2026-11-23T10:00:03.123+0000",` +
+	`"rule":{"level":10,"description":"sshd: brute force trying to get access to the system. Non existent user.",` +
+	`"id":"5712","frequency":8,"firedtimes":1,"mail":false,"groups":["syslog","sshd","authentication_failures"]},` +
+	`"agent":{"id":"000","name":"node01"},"manager":{"name":"node01"},"id":"1732356003.41872",` +
+	`"previous_output":"Nov 23 10:00:01 node01 sshd[1001]: Failed password for invalid user admin from 203.0.113.7 port 40001 ssh2",` +
+	`"full_log":"Nov 23 10:00:03 node01 sshd[1003]: Failed password for invalid user admin from 203.0.113.7 port 40003 ssh2",` +
+	`"predecoder":{"program_name":"sshd","timestamp":"Nov 23 10:00:03","hostname":"node01"},` +
+	`"decoder":{"parent":"sshd","name":"sshd"},"data":{"srcip":"203.0.113.7","srcport":"40003","dstuser":"admin"},` +
+	`"location":"/var/log/auth.log"},"program":"active-response/bin/firewall-drop"}`
