@@ -32,7 +32,8 @@ const (
 //
 // and the body, shared by both, is
 //
-//	varint Protocol, varint Line, u8 flags (1: TimeoutAllowed), uvarint n,
+//	varint Protocol, varint Line, u8 flags (1: TimeoutAllowed, 2: an
+//	<expect> was given, 4, 8, 16: it names srcip, user, filename), uvarint n,
 //	strings Lane, Name, Executable, User, SrcIP, AlertID, RuleID, Location,
 //	Filename, then n x ExtraArgs.
 //
@@ -40,7 +41,55 @@ const (
 // params.go), so that Load reads about a hundred bytes an entry.
 //
 // A position is u8 format, varint Offset, string FileID.
-const flagTimeoutAllowed = 1
+const (
+	flagTimeoutAllowed = 1 << iota
+	flagExpect         // an <expect> was given; the bits after it name its fields
+)
+
+// expectFields are the fields <expect> may name, flag bit 2 on, in the
+// order the legacy argv carries them ("username" is read as user).
+var expectFields = [...]string{"srcip", "user", "filename"}
+
+// expectLists are the decoded Command.Expect of each flags value, built
+// once and shared (never changed), so that entries hold no copy. Records
+// written before <expect> was kept have the bits clear: "not given".
+var expectLists = func() (l [1 << len(expectFields)][]string) {
+	for bits := range l {
+		l[bits] = []string{}
+		for i, f := range expectFields {
+			if bits&(1<<i) != 0 {
+				l[bits] = append(l[bits], f)
+			}
+		}
+	}
+	return l
+}()
+
+// expectFlags encodes Command.Expect in the body's flags byte.
+func expectFlags(expect []string) byte {
+	if expect == nil {
+		return 0
+	}
+	f := byte(flagExpect)
+	for _, v := range expect {
+		if v == "username" {
+			v = "user"
+		}
+		for i, name := range expectFields {
+			if v == name {
+				f |= flagExpect << (1 + i)
+			}
+		}
+	}
+	return f
+}
+
+func expectOf(flags byte) []string {
+	if flags&flagExpect == 0 {
+		return nil
+	}
+	return expectLists[flags>>2&(1<<len(expectFields)-1)]
+}
 
 // headSize is the fixed prefix of an entry: format, Seq and Expires.
 const headSize = 1 + 8 + 12
@@ -144,7 +193,7 @@ func fieldsLen(f engine.Fields) int {
 func appendBody(b []byte, lane string, c engine.Command, f engine.Fields) []byte {
 	b = binary.AppendVarint(b, int64(c.Protocol))
 	b = binary.AppendVarint(b, int64(c.Line))
-	var flags byte
+	flags := expectFlags(c.Expect)
 	if c.TimeoutAllowed {
 		flags |= flagTimeoutAllowed
 	}
@@ -163,7 +212,9 @@ func appendBody(b []byte, lane string, c engine.Command, f engine.Fields) []byte
 func (r *reader) body() (lane string, c engine.Command, f engine.Fields) {
 	c.Protocol = engine.Protocol(r.varint())
 	c.Line = int(r.varint())
-	c.TimeoutAllowed = r.u8()&flagTimeoutAllowed != 0
+	flags := r.u8()
+	c.TimeoutAllowed = flags&flagTimeoutAllowed != 0
+	c.Expect = expectOf(flags)
 	var buf [fixedStrings + 4]string
 	s := buf[:fixedStrings]
 	if n := r.count(); fixedStrings+n <= len(buf) {

@@ -23,8 +23,12 @@ func (db *DB) Load() (*engine.State, error) {
 	s := &engine.State{Offences: map[string]int{}, Positions: map[string]engine.Position{}}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
+		var keys []string // the entries' keys in key order, for loadOffences to share
 		for _, load := range []func(*buckets, *engine.State) error{
-			loadEntries, loadMarks, loadJobs, loadOffences, loadPositions, loadMeta,
+			func(b *buckets, s *engine.State) (err error) { keys, err = loadEntries(b, s); return err },
+			loadMarks, loadJobs,
+			func(b *buckets, s *engine.State) error { return loadOffences(b, s, keys) },
+			loadPositions, loadMeta,
 		} {
 			if err := load(b, s); err != nil {
 				return err
@@ -57,25 +61,28 @@ type rank struct {
 // and a sort instead of an index lookup per entry. The params bucket is not
 // read at all. The index must name exactly the stored entries: a mismatch
 // would mean a lost revert, so it is an error, not a guess.
-func loadEntries(b *buckets, s *engine.State) error {
+// It returns the entries' keys in key order.
+func loadEntries(b *buckets, s *engine.State) ([]string, error) {
 	all, order, err := scanEntries(b)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkIndex(b.expiry, all, order); err != nil {
-		return err
+		return nil, err
 	}
 	if len(all) == 0 {
-		return nil
+		return nil, nil
 	}
 	s.Entries = make([]engine.Entry, len(all))
+	keys := make([]string, len(all))
 	for i, o := range order {
 		st := all[o.i]
 		if s.Entries[i], err = decodeEntry(string(st.k), st.v); err != nil {
-			return err
+			return nil, err
 		}
+		keys[o.i] = s.Entries[i].Key
 	}
-	return nil
+	return keys, nil
 }
 
 // scanEntries returns the stored entries in key order and their expiry
@@ -136,13 +143,26 @@ func loadJobs(b *buckets, s *engine.State) error {
 	})
 }
 
-func loadOffences(b *buckets, s *engine.State) error {
+// loadOffences reads the offence counts. Every active entry has one, under
+// the same key: keys (the entries' keys, sorted as the bucket is) is walked
+// alongside so that those counts share the entry's key string instead of
+// holding a copy of it.
+func loadOffences(b *buckets, s *engine.State, keys []string) error {
+	s.Offences = make(map[string]int, len(keys))
+	j := 0
 	return b.offences.ForEach(func(k, v []byte) error {
 		n, err := btoi(v)
 		if err != nil {
 			return fmt.Errorf("bad offence count of %q: %w", k, err)
 		}
-		s.Offences[string(k)] = int(n)
+		for j < len(keys) && keys[j] < string(k) {
+			j++
+		}
+		if j < len(keys) && keys[j] == string(k) {
+			s.Offences[keys[j]] = int(n)
+		} else {
+			s.Offences[string(k)] = int(n)
+		}
 		return nil
 	})
 }
