@@ -13,7 +13,7 @@ type Alert struct {
 	RuleID   []byte
 	Groups   []byte // lower-case group string: "syslog,sshd,pci_dss_11.4,"
 	AgentID  []byte // nil when the alert has no agent
-	SrcIP    []byte // data.win.eventdata.ipAddress, else data.srcip
+	SrcIP    []byte // the source address, in Wazuh's order: see Decode
 	DstUser  []byte
 	ID       []byte
 	Location []byte // the log location, e.g. /var/log/secure
@@ -25,7 +25,8 @@ type Alert struct {
 	hasAgent bool
 	groups   []byte
 	srcIP    []byte // data.srcip
-	winIP    []byte // data.win.eventdata.ipAddress
+	winIP    []byte // data.win.eventdata.ipAddress, when a string
+	winDstIP []byte // data.win.eventdata.destinationIp, when a string
 }
 
 // complianceGroups are the arrays alerts.json moves out of rule.groups; their
@@ -45,6 +46,14 @@ func (a *Alert) reset() {
 
 // Decode reads the fields of the alert in data, one alerts.json line. It
 // reports malformed JSON in the parts it walks.
+//
+// SrcIP is the address Wazuh 4.14.7's programs act upon
+// (get_srcip_from_json in src/active-response/active_responses.c): a Windows
+// event's data.win.eventdata.ipAddress, else its destinationIp (Sysmon's
+// network events), else data.srcip; the Windows fields count only as JSON
+// strings. Unlike Wazuh, an empty or "-" Windows field (a logon without an
+// address) counts as absent, so the next field is used: Wazuh's programs
+// refuse the whole alert then.
 func (a *Alert) Decode(data []byte) error {
 	a.reset()
 	end, err := walkObject(data, 0, func(k []byte, i int) (int, error) { return a.top(k, i, data) })
@@ -55,12 +64,20 @@ func (a *Alert) Decode(data []byte) error {
 		return syntaxErr(data, i, "trailing data after the alert")
 	}
 	a.Groups = a.groups
-	a.SrcIP = a.srcIP
-	if len(a.winIP) > 0 && string(a.winIP) != "-" { // Windows logons without an address say "-"
+	switch {
+	case winAddress(a.winIP):
 		a.SrcIP = a.winIP
+	case winAddress(a.winDstIP):
+		a.SrcIP = a.winDstIP
+	default:
+		a.SrcIP = a.srcIP
 	}
 	return nil
 }
+
+// winAddress reports whether a Windows event field holds an address: Windows
+// writes "-" where it has none.
+func winAddress(v []byte) bool { return len(v) > 0 && string(v) != "-" }
 
 func (a *Alert) top(key []byte, at int, data []byte) (int, error) {
 	switch string(key) {
@@ -130,8 +147,11 @@ func (a *Alert) dataField(key []byte, at int, data []byte) (int, error) {
 				return skipValue(data, i)
 			}
 			return member(data, i, func(k []byte, i int) (int, error) {
-				if string(k) == "ipAddress" {
-					return scalar(data, i, &a.winIP)
+				switch string(k) {
+				case "ipAddress":
+					return stringValue(data, i, &a.winIP)
+				case "destinationIp":
+					return stringValue(data, i, &a.winDstIP)
 				}
 				return skipValue(data, i)
 			})
@@ -171,6 +191,15 @@ func member(data []byte, at int, field func(key []byte, at int) (int, error)) (i
 		return skipValue(data, at)
 	}
 	return walkObject(data, at, field)
+}
+
+// stringValue reads the string at data[at] into *dst; a value of any other
+// type is skipped and leaves *dst nil.
+func stringValue(data []byte, at int, dst *[]byte) (int, error) {
+	if at < len(data) && data[at] == '"' {
+		return scalar(data, at, dst)
+	}
+	return skipValue(data, at)
 }
 
 // scalar reads a string or a bare scalar (number, true, false) at data[at]

@@ -34,7 +34,8 @@ type refAlert struct {
 		DstUser string `json:"dstuser"`
 		Win     struct {
 			EventData struct {
-				IPAddress string `json:"ipAddress"`
+				IPAddress     string `json:"ipAddress"`
+				DestinationIP string `json:"destinationIp"`
 			} `json:"eventdata"`
 		} `json:"win"`
 	} `json:"data"`
@@ -94,8 +95,11 @@ func TestAlert_DecodeMatchesEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		srcip := r.Data.SrcIP
+		if ip := r.Data.Win.EventData.DestinationIP; ip != "" && ip != "-" {
+			srcip = ip
+		}
 		if ip := r.Data.Win.EventData.IPAddress; ip != "" && ip != "-" {
-			srcip = r.Data.Win.EventData.IPAddress
+			srcip = ip
 		}
 		level, _ := r.Rule.Level.Int64()
 		checks := []struct{ name, got, want string }{
@@ -143,6 +147,13 @@ func TestAlert_DecodeFields(t *testing.T) {
 		{"windows address first", `{"rule":{"level":5},"data":{"srcip":"1.1.1.1","win":{"eventdata":{"ipAddress":"2.2.2.2"}}}}`, "2.2.2.2", "", false, 5, "", ""},
 		{"windows address before srcip", `{"data":{"win":{"eventdata":{"ipAddress":"2.2.2.2"}},"srcip":"1.1.1.1"},"rule":{"level":5}}`, "2.2.2.2", "", false, 5, "", ""},
 		{"windows logon without address", `{"data":{"win":{"eventdata":{"ipAddress":"-"}},"srcip":"1.1.1.1"},"rule":{"level":5}}`, "1.1.1.1", "", false, 5, "", ""},
+		// Wazuh 4.14.7's get_srcip_from_json: ipAddress, destinationIp, srcip.
+		{"sysmon destination only", `{"rule":{"level":5},"data":{"win":{"eventdata":{"destinationIp":"203.0.113.30"}}}}`, "203.0.113.30", "", false, 5, "", ""},
+		{"sysmon destination before srcip", `{"rule":{"level":5},"data":{"srcip":"198.51.100.1","win":{"eventdata":{"destinationIp":"203.0.113.30"}}}}`, "203.0.113.30", "", false, 5, "", ""},
+		{"ipAddress before destinationIp", `{"rule":{"level":5},"data":{"win":{"eventdata":{"destinationIp":"203.0.113.30","ipAddress":"203.0.113.31"}}}}`, "203.0.113.31", "", false, 5, "", ""},
+		{"ipAddress dash, destinationIp", `{"rule":{"level":5},"data":{"win":{"eventdata":{"ipAddress":"-","destinationIp":"203.0.113.30"}}}}`, "203.0.113.30", "", false, 5, "", ""},
+		{"windows fields count only as strings", `{"rule":{"level":5},"data":{"srcip":"198.51.100.1","win":{"eventdata":{"ipAddress":7,"destinationIp":null}}}}`, "198.51.100.1", "", false, 5, "", ""},
+		{"win not an object", `{"rule":{"level":5},"data":{"srcip":"198.51.100.1","win":"x"}}`, "198.51.100.1", "", false, 5, "", ""},
 		{"escaped user", `{"rule":{"level":1},"data":{"dstuser":"b\u006fb"},"agent":{"id":"007"}}`, "", "007", true, 1, "", "bob"},
 		{"null srcip", `{"rule":{"level":1},"data":{"srcip":null}}`, "", "", false, 1, "", ""},
 		{"whitespace", " { \"rule\" : { \"level\" : 12 } , \"agent\" : { } } ", "", "", true, 12, "", ""},
