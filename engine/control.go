@@ -41,7 +41,7 @@ func (e *Engine) Active() []ActiveEntry {
 	e.mu.Lock()
 	out := make([]ActiveEntry, 0, len(e.table))
 	for _, t := range e.table {
-		en := t.Entry
+		en := *t.Entry
 		en.Params = nil
 		out = append(out, ActiveEntry{Entry: en, Pending: t.pending, Deleting: t.deleting})
 	}
@@ -117,9 +117,11 @@ func (e *Engine) expireNow(key string) (Entry, bool) {
 		return Entry{}, false
 	}
 	if now := e.now(); t.Expires.After(now) {
-		t.Expires = now
+		due := *t.Entry // a new Entry: the table's are never changed in place
+		due.Expires = now
+		t.Entry = &due
 	}
-	return t.Entry, true
+	return *t.Entry, true
 }
 
 // Trigger is a response run by hand (Wazuh's agent_control -b): the

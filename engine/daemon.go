@@ -104,9 +104,12 @@ func New(o Options) (*Engine, error) {
 	for src, p := range st.Positions {
 		e.positions[src] = posMark{Position: p}
 	}
-	slab := make([]tableEntry, len(st.Entries)) // one allocation for the whole table
-	for i, en := range st.Entries {
-		en.Params = nil // kept on disk only
+	// The table points into the loaded entries (the store loads them without
+	// their Params): one allocation of flags for the whole table, and no
+	// second copy of the entries.
+	slab := make([]tableEntry, len(st.Entries))
+	for i := range st.Entries {
+		en := &st.Entries[i]
 		slab[i] = tableEntry{Entry: en}
 		e.table[en.Key] = &slab[i]
 		e.seq = max(e.seq, en.Seq)
@@ -221,16 +224,11 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 		marked[r.Key] = r.Seq
 	}
 	now := e.now()
-	// Partitioned in place: the state's slice is not needed after this.
 	entries := st.Entries
-	n := 0
-	for i, en := range entries {
+	n := e.partition(entries, func(en *Entry) bool {
 		seq, isMarked := marked[en.Key]
-		if en.Expires.After(now) && (rebooted || isMarked && seq <= en.Seq) {
-			entries[n], entries[i] = entries[i], entries[n]
-			n++
-		}
-	}
+		return en.Expires.After(now) && (rebooted || isMarked && seq <= en.Seq)
+	})
 	active, rest := entries[:n:n], entries[n:]
 	e.timers.scheduleEntries(rest)
 	done := Change{Unmark: st.Marked}
@@ -254,6 +252,34 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	}
 	e.log.Info("state loaded", "entries", len(entries), "jobs", len(st.Jobs), "marked", len(st.Marked), "rebooted", rebooted)
 	return nil
+}
+
+// partition moves the entries for which first holds to the front of
+// entries, in place, and returns how many there are. The table points into
+// entries (see New): each pointer follows its entry, under e.mu, since
+// Handle may already run. Entries are not changed otherwise, so the
+// slices made of them may be read without the lock afterwards.
+func (e *Engine) partition(entries []Entry, first func(*Entry) bool) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for i := range entries {
+		if !first(&entries[i]) {
+			continue
+		}
+		if i != n {
+			ti, tn := e.table[entries[i].Key], e.table[entries[n].Key]
+			entries[n], entries[i] = entries[i], entries[n]
+			if ti != nil && ti.Entry == &entries[i] {
+				ti.Entry = &entries[n]
+			}
+			if tn != nil && tn.Entry == &entries[n] {
+				tn.Entry = &entries[i]
+			}
+		}
+		n++
+	}
+	return n
 }
 
 // reapply applies again active entries that may be missing (a reboot wiped

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -449,6 +450,60 @@ func TestEngine_RebootReapplyInterruptedRunsAgain(t *testing.T) {
 		defer st.mu.Unlock()
 		if st.st.BootID != "boot1" {
 			t.Errorf("boot id %q recorded before the re-apply finished", st.st.BootID)
+		}
+	})
+}
+
+// The table points into the loaded entries, which reconcile reorders to
+// re-apply the marked ones first: every key must still lead to its own
+// entry, and each entry's delete must carry its own target.
+func TestEngine_ReconcileReorderKeepsTableInStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		st.st.BootID = "boot1"
+		fw := *testConfig(time.Minute).Commands[0]
+		ips := []string{"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "203.0.113.5"}
+		for i, ip := range ips {
+			key := TableKey(fw.Executable, []string{ip})
+			st.st.Entries = append(st.st.Entries, Entry{Key: key, Seq: uint64(i + 1), Lane: key, Command: fw,
+				Fields:  Fields{User: "-", SrcIP: ip, AlertID: fmt.Sprint(i), RuleID: "5712", Location: "-", Filename: "-"},
+				Expires: time.Now().Add(time.Duration(i+1) * time.Second), Offences: 1})
+			if i%2 == 1 { // marked entries come after unmarked ones: reconcile moves them
+				st.marks[key] = uint64(i + 1)
+			}
+		}
+		r := &fakeRunner{}
+		h := startEngine(t, st, r, testConfig(time.Minute), "boot1")
+		defer h.stop()
+		var keys []string
+		for _, a := range h.e.Active() {
+			keys = append(keys, a.Key+"="+a.Fields.SrcIP)
+		}
+		want := []string{}
+		for _, ip := range ips {
+			want = append(want, TableKey(fw.Executable, []string{ip})+"="+ip)
+		}
+		slices.Sort(want)
+		if !slices.Equal(keys, want) {
+			t.Fatalf("table after reconcile:\n got %q\nwant %q", keys, want)
+		}
+		h.want("add firewall-drop 203.0.113.2 continue 1", "add firewall-drop 203.0.113.4 continue 3")
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		var deletes []string
+		for _, s := range r.seen() {
+			if strings.HasPrefix(s, "delete") {
+				deletes = append(deletes, s)
+			}
+		}
+		slices.Sort(deletes)
+		if len(deletes) != len(ips) {
+			t.Fatalf("deletes: %q, want one per entry", deletes)
+		}
+		for i, ip := range ips {
+			if !strings.Contains(deletes[i], ip) {
+				t.Errorf("delete %d = %q, want %s", i, deletes[i], ip)
+			}
 		}
 	})
 }

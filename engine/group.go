@@ -139,7 +139,7 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 		}
 		ref := EntryRef{Key: key, Seq: next.Seq}
 		g.undo = append(g.undo, undo{ref: ref, prev: cur})
-		e.table[key] = &tableEntry{Entry: next, pending: true, inGroup: true}
+		e.table[key] = &tableEntry{Entry: &next, pending: true, inGroup: true}
 		if i, ok := putAt[key]; ok {
 			if put.Params == nil {
 				put.Params = c.Put[i].Params // the first add's alert, for the delete

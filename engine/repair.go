@@ -137,7 +137,7 @@ func (e *Engine) activeEntries() []Entry {
 	out := make([]Entry, 0, len(e.table))
 	for _, t := range e.table {
 		if !t.pending && !t.deleting && t.Expires.After(now) {
-			out = append(out, t.Entry)
+			out = append(out, *t.Entry)
 		}
 	}
 	return out
@@ -155,7 +155,7 @@ func (e *Engine) claimRepairs(missing []Entry) []Entry {
 			continue
 		}
 		t.repairing = true
-		claimed = append(claimed, t.Entry)
+		claimed = append(claimed, *t.Entry)
 	}
 	return claimed
 }

@@ -177,7 +177,7 @@ func (r *Replay) decide(resp *Response, job *Job) {
 		cur = &tableEntry{}
 		r.e.table[key] = cur
 	}
-	cur.Entry = next
+	cur.Entry = &next
 	r.e.mu.Unlock()
 	r.timers.schedule(next.Expires, EntryRef{Key: key, Seq: next.Seq})
 	if next.Expires.Before(r.nextDue) {

@@ -14,8 +14,13 @@ const retryNotStarted = time.Minute
 
 // tableEntry is an Entry plus its in-memory state. Its Params are not kept:
 // they stay on disk until a delete needs them (Store.Params).
+//
+// Its Entry is never changed in place once in the table (a change puts a
+// new Entry in its place), so a copy of the pointer may be read without
+// e.mu. Entries loaded at start point into the loaded State's slice: the
+// table holds no second copy of them.
 type tableEntry struct {
-	Entry
+	*Entry
 	pending   bool // its write is not durable yet (or, from a group, not applied): treat as active
 	inGroup   bool // pending in a group on its way to the store, written in order after the groups before
 	deleting  bool // its delete is running: a new add starts a new generation
@@ -105,7 +110,7 @@ func (e *Engine) record(job Job, keys []string) (Decision, EntryRef, error) {
 	}
 	next, d := e.decideLocked(key, cur, job)
 	prev := cur
-	e.table[key] = &tableEntry{Entry: next, pending: true}
+	e.table[key] = &tableEntry{Entry: &next, pending: true}
 	e.mu.Unlock()
 
 	c := Change{Put: []Entry{next}, Offences: map[string]int{key: next.Offences}}
@@ -183,7 +188,7 @@ func (e *Engine) expire(ref EntryRef) {
 		e.mu.Unlock()
 		return // replaced, extended or already on its way out
 	}
-	entry := t.Entry
+	entry := *t.Entry
 	e.mu.Unlock()
 	e.disp.submit(e.ctx, entry.Lane, func(ctx context.Context) { e.runDelete(ctx, entry) })
 }
