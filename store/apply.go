@@ -14,6 +14,9 @@ func (db *DB) Apply(c engine.Change) error {
 	if db.closed.Load() {
 		return fmt.Errorf("apply: %w", ErrClosed)
 	}
+	if db.hist.window < 0 {
+		c.History = nil // kept nowhere
+	}
 	if isEmpty(c) {
 		return nil
 	}
@@ -24,6 +27,7 @@ func (db *DB) Apply(c engine.Change) error {
 	if err != nil {
 		return fmt.Errorf("apply: %w: %w", ErrInvalid, err)
 	}
+	w.hist, w.histCap = encodeAllHistory(c.History), db.hist.perTarget
 	if err := db.commit(w.write); err != nil {
 		return fmt.Errorf("apply: %w", boltError(err))
 	}
@@ -43,7 +47,7 @@ func (db *DB) commit(fn func(*bolt.Tx) error) error {
 func isEmpty(c engine.Change) bool {
 	return len(c.Put) == 0 && len(c.Del) == 0 && len(c.Mark) == 0 && len(c.Unmark) == 0 &&
 		len(c.Jobs) == 0 && len(c.DoneJobs) == 0 && len(c.Offences) == 0 && len(c.Positions) == 0 &&
-		c.BootID == ""
+		c.BootID == "" && len(c.History) == 0
 }
 
 // encoded is a Change with its values already encoded (and Params
@@ -55,6 +59,8 @@ type encoded struct {
 	params    [][]byte // by index of c.Put: nil keeps, empty removes (see putParams)
 	jobs      [][]byte // by index of c.Jobs
 	positions [][]byte // by index of c.Positions
+	hist      [][]byte // by index of c.History; nil when the store keeps none
+	histCap   int      // records kept per target
 }
 
 func encodeChange(c engine.Change) (*encoded, error) {
@@ -102,6 +108,7 @@ func encodeAll[T any](vs []T, enc func(T) ([]byte, error)) ([][]byte, error) {
 // buckets are the store's buckets in one transaction.
 type buckets struct {
 	entries, expiry, params, marks, jobs, offences, positions, meta *bolt.Bucket
+	history, historyCount                                           *bolt.Bucket
 }
 
 func bucketsOf(tx *bolt.Tx) *buckets {
@@ -110,6 +117,7 @@ func bucketsOf(tx *bolt.Tx) *buckets {
 		params: tx.Bucket(bucketParams), marks: tx.Bucket(bucketMarks),
 		jobs: tx.Bucket(bucketJobs), offences: tx.Bucket(bucketOffences),
 		positions: tx.Bucket(bucketPositions), meta: tx.Bucket(bucketMeta),
+		history: tx.Bucket(bucketHistory), historyCount: tx.Bucket(bucketHistoryCount),
 	}
 }
 
@@ -120,7 +128,7 @@ func (w *encoded) write(tx *bolt.Tx) error {
 	b := bucketsOf(tx)
 	steps := []func(*buckets) error{
 		w.putJobs, w.putEntries, w.delEntries, w.mark, w.unmark,
-		w.doneJobs, w.setOffences, w.putPositions, w.setBootID,
+		w.doneJobs, w.setOffences, w.putPositions, w.setBootID, w.putHistory,
 	}
 	for _, step := range steps {
 		if err := step(b); err != nil {

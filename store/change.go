@@ -46,7 +46,7 @@ func validate(c engine.Change) error {
 			return err
 		}
 	}
-	return nil
+	return validateHistory(c.History)
 }
 
 // checkTimes keeps times within the years 0-9999: the range the store has

@@ -44,6 +44,8 @@ type DB struct {
 	closed atomic.Bool
 	// inflight counts Apply calls between validation and commit; see commit.
 	inflight atomic.Int64
+	hist     historyOptions // history.go
+	pruner   *pruner        // nil when read-only
 }
 
 var _ engine.Store = (*DB)(nil)
@@ -57,6 +59,7 @@ type options struct {
 	maxBatchSize  int
 	mmapFlags     int // see populate_linux.go; benchmarks compare others
 	readOnly      bool
+	history       historyOptions
 }
 
 // WithReadOnly opens the store for reading only: a shared lock (so it
@@ -81,7 +84,8 @@ func WithMaxBatchSize(n int) Option { return func(o *options) { o.maxBatchSize =
 // ErrLocked when another process has the file open, and with ErrNotStore or
 // ErrSchema when the file is not a store this build can use.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{lockTimeout: time.Second, maxBatchDelay: 2 * time.Millisecond, maxBatchSize: 1000, mmapFlags: mmapFlags}
+	o := options{lockTimeout: time.Second, maxBatchDelay: 2 * time.Millisecond, maxBatchSize: 1000, mmapFlags: mmapFlags,
+		history: defaultHistory()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -97,7 +101,12 @@ func Open(path string, opts ...Option) (*DB, error) {
 	}
 	b.MaxBatchDelay = o.maxBatchDelay
 	b.MaxBatchSize = o.maxBatchSize
-	err = b.Update(initSchema)
+	err = b.Update(func(tx *bolt.Tx) error {
+		if err := initSchema(tx); err != nil {
+			return err
+		}
+		return createHistory(tx) // a schema-3 file from before the history gets it
+	})
 	if errors.Is(err, errSchema2) {
 		if err := migrate(path, b); err != nil { // closes b
 			return nil, fmt.Errorf("open store %s: migrate schema 2 to %d: %w", path, schemaVersion, err)
@@ -108,7 +117,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 		_ = b.Close() // the schema error is the one to report
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &DB{path: path, bolt: b}, nil
+	db := &DB{path: path, bolt: b, hist: o.history}
+	db.startPruner()
+	return db, nil
 }
 
 // openReadOnly is Open with WithReadOnly: the schema is checked in a read
@@ -131,7 +142,7 @@ func openReadOnly(path string, o options) (*DB, error) {
 		_ = b.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &DB{path: path, bolt: b}, nil
+	return &DB{path: path, bolt: b, hist: o.history}, nil
 }
 
 // Path returns the file the store is kept in.
@@ -141,6 +152,7 @@ func (db *DB) Path() string { return db.path }
 // waiting for their group fail with ErrClosed.
 func (db *DB) Close() error {
 	db.closed.Store(true)
+	db.stopPruner()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", db.path, err)
 	}

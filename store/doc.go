@@ -26,6 +26,9 @@
 //  8. Positions are upserted by Source.
 //  9. BootID is recorded when it is not empty.
 //
+// Last, history events (Change.History) are added, and each target they
+// name is trimmed to its newest records (see History below).
+//
 // The order only matters when one Change names the same thing twice: a Put
 // and a Del of the same key and Seq leave no entry, a Del and a Mark of the
 // same key leave the mark, a Mark and an Unmark of the same ref leave none,
@@ -72,6 +75,26 @@
 // Seq), "jobs" (8-byte big-endian id -> job), "offences" (key -> 8-byte
 // big-endian count), "positions" (source -> position) and "meta" (schema
 // version, boot id, and "superseded" in a file a migration replaced).
+//
+// History (history.go) is two more buckets, added to a schema-3 file
+// by the first writable Open that finds them missing (an older build
+// ignores them; a read-only open of a file without them reads an empty
+// history): "history" (target, a NUL, 8 bytes of unix seconds with the
+// sign bit flipped and 4 of nanoseconds, then an 8-byte sequence ->
+// record) and "history_count" (target -> 8-byte big-endian count of its
+// records). A target's records are one key range in time order, so
+// explain reads them with one prefix scan. A record is the format byte
+// 1, then Outcome, AlertID, RuleID, Groups, Command and Key (uvarint
+// length and bytes), varint Level and uvarint Line (of the
+// <active-response> block); about 70 bytes for an sshd alert. The
+// history is bounded twice: each Apply trims the targets it names to
+// their newest records (WithHistory, default 1,000: a storm from one
+// address cannot grow it), and a pruner deletes records older than the
+// window (default 7 days) every minute, in write transactions of at most
+// 512 deletes found by a read transaction, each target costing one seek
+// (PruneHistory). The store is thus bounded by its active state plus the
+// window. A negative window records nothing. Target keys hold no NUL
+// (engine.ValidHistoryTarget); Apply refuses others with ErrInvalid.
 //
 // Entries, jobs and positions are compact binary records of our own (layout
 // in codec.go), not of the engine types, so renaming a field of an engine

@@ -27,6 +27,7 @@ type Memory struct {
 	offences  map[string]int
 	positions map[string]engine.Position
 	bootID    string
+	hist      memoryHistory // history.go's rules, in memory_history.go
 }
 
 var _ engine.Store = (*Memory)(nil)
@@ -40,6 +41,7 @@ func NewMemory() *Memory {
 		jobs:      map[uint64]engine.Job{},
 		offences:  map[string]int{},
 		positions: map[string]engine.Position{},
+		hist:      memoryHistory{opts: defaultHistory(), byTarget: map[string][]memoryEvent{}},
 	}
 }
 
@@ -67,6 +69,7 @@ func (m *Memory) Apply(c engine.Change) error {
 	if c.BootID != "" {
 		m.bootID = c.BootID
 	}
+	m.hist.put(c.History)
 	return nil
 }
 
@@ -176,5 +179,6 @@ func (m *Memory) Close() error {
 	defer m.mu.Unlock()
 	m.closed = true
 	m.entries, m.params, m.marks, m.jobs, m.offences, m.positions = nil, nil, nil, nil, nil, nil
+	m.hist.byTarget = nil
 	return nil
 }
