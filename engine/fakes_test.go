@@ -1,17 +1,22 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // memStore is an in-memory Store for the engine's tests; store.Memory is the
-// shared one, but store imports engine.
+// shared one, but store imports engine. It passes store/storetest's suite
+// (storefake_test.go), so it follows the real store's rules.
 type memStore struct {
 	mu      sync.Mutex
 	st      State
@@ -19,7 +24,11 @@ type memStore struct {
 	marks   map[string]uint64
 	applies int
 	fail    error
+	closed  bool
 }
+
+// errFakeStoreClosed is memStore's answer after Close.
+var errFakeStoreClosed = errors.New("store closed")
 
 func newMemStore() *memStore {
 	return &memStore{
@@ -28,17 +37,25 @@ func newMemStore() *memStore {
 	}
 }
 
-// Load returns the state as the real store does: entries without Params.
+// Load returns the state as the real store does: entries without Params,
+// sorted by expiry then key, jobs by id.
 func (m *memStore) Load() (*State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	st := State{
-		Entries: slices.Clone(m.st.Entries), Jobs: slices.Clone(m.st.Jobs), BootID: m.st.BootID,
-		Offences: maps.Clone(m.st.Offences), Positions: maps.Clone(m.st.Positions),
+	if m.closed {
+		return nil, errFakeStoreClosed
 	}
-	for i := range st.Entries {
-		st.Entries[i].Params = nil
+	st := State{BootID: m.st.BootID, Offences: maps.Clone(m.st.Offences), Positions: maps.Clone(m.st.Positions)}
+	for _, e := range m.st.Entries {
+		st.Entries = append(st.Entries, cloneEntry(e))
 	}
+	slices.SortFunc(st.Entries, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(expiryNanos(a.Expires), expiryNanos(b.Expires)), strings.Compare(a.Key, b.Key))
+	})
+	for _, j := range m.st.Jobs {
+		st.Jobs = append(st.Jobs, cloneJob(j))
+	}
+	slices.SortFunc(st.Jobs, func(a, b Job) int { return cmp.Compare(a.ID, b.ID) })
 	for k, seq := range m.marks {
 		st.Marked = append(st.Marked, EntryRef{Key: k, Seq: seq})
 	}
@@ -46,27 +63,45 @@ func (m *memStore) Load() (*State, error) {
 	return &st, nil
 }
 
+// expiryNanos is the real store's sort order of expiry times: the zero time
+// and times before 1970 first, times past 2262 last.
+func expiryNanos(t time.Time) int64 {
+	switch {
+	case t.IsZero() || t.Unix() < 0:
+		return 0
+	case t.Unix() >= math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
 func (m *memStore) Params(key string) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errFakeStoreClosed
+	}
 	return slices.Clone(m.params[key]), nil
 }
 
 func (m *memStore) Apply(c Change) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
+	switch {
+	case m.closed:
+		return errFakeStoreClosed
+	case m.fail != nil:
 		return m.fail
 	}
+	if err := validChange(c); err != nil {
+		return err
+	}
 	m.applies++
-	m.st.Jobs = append(m.st.Jobs, c.Jobs...)
+	for _, j := range c.Jobs {
+		m.st.Jobs = append(slices.DeleteFunc(m.st.Jobs, func(x Job) bool { return x.ID == j.ID }), cloneJob(j))
+	}
 	for _, e := range c.Put {
-		m.st.Entries = slices.DeleteFunc(m.st.Entries, func(x Entry) bool { return x.Key == e.Key })
-		if e.Params != nil {
-			m.params[e.Key] = slices.Clone(e.Params)
-		}
-		e.Params = nil
-		m.st.Entries = append(m.st.Entries, e)
+		m.put(e)
 	}
 	for _, r := range c.Del {
 		n := len(m.st.Entries)
@@ -89,6 +124,9 @@ func (m *memStore) Apply(c Change) error {
 	}
 	for k, n := range c.Offences {
 		m.st.Offences[k] = n
+		if n == 0 {
+			delete(m.st.Offences, k)
+		}
 	}
 	for _, p := range c.Positions {
 		m.st.Positions[p.Source] = p
@@ -99,7 +137,65 @@ func (m *memStore) Apply(c Change) error {
 	return nil
 }
 
-func (m *memStore) Close() error { return nil }
+// put replaces the entry of e.Key; nil Params keep the stored ones, empty
+// Params remove them.
+func (m *memStore) put(e Entry) {
+	m.st.Entries = slices.DeleteFunc(m.st.Entries, func(x Entry) bool { return x.Key == e.Key })
+	switch {
+	case e.Params == nil:
+	case len(e.Params) == 0:
+		delete(m.params, e.Key)
+	default:
+		m.params[e.Key] = slices.Clone(e.Params)
+	}
+	e = cloneEntry(e)
+	e.Params = nil
+	m.st.Entries = append(m.st.Entries, e)
+}
+
+// validChange refuses what the real store refuses: empty keys, negative
+// offence counts, times outside the years 0-9999.
+func validChange(c Change) error {
+	bad := slices.ContainsFunc(c.Put, func(e Entry) bool {
+		y1, y2 := e.Created.UTC().Year(), e.Expires.UTC().Year()
+		return e.Key == "" || y1 < 0 || y1 > 9999 || y2 < 0 || y2 > 9999
+	})
+	for _, refs := range [][]EntryRef{c.Del, c.Mark, c.Unmark} {
+		bad = bad || slices.ContainsFunc(refs, func(r EntryRef) bool { return r.Key == "" })
+	}
+	for k, n := range c.Offences {
+		bad = bad || k == "" || n < 0
+	}
+	bad = bad || slices.ContainsFunc(c.Positions, func(p Position) bool { return p.Source == "" })
+	if bad {
+		return errors.New("invalid change")
+	}
+	return nil
+}
+
+func (m *memStore) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	return nil
+}
+
+// cloneEntry and cloneJob copy the slices inside: a store shares no memory
+// with its callers.
+func cloneEntry(e Entry) Entry {
+	e.Params, e.Command = slices.Clone(e.Params), cloneCommand(e.Command)
+	return e
+}
+
+func cloneJob(j Job) Job {
+	j.Params, j.Repeated, j.Command = slices.Clone(j.Params), slices.Clone(j.Repeated), cloneCommand(j.Command)
+	return j
+}
+
+func cloneCommand(c Command) Command {
+	c.ExtraArgs, c.Expect = slices.Clone(c.ExtraArgs), slices.Clone(c.Expect)
+	return c
+}
 
 func (m *memStore) entries() []Entry {
 	m.mu.Lock()
@@ -190,3 +286,7 @@ func (f *fakeRunner) set(change func(*fakeRunner)) {
 	defer f.mu.Unlock()
 	change(f)
 }
+
+// NewFakeStore is the engine's fake store for storefake_test.go, which is
+// in package engine_test because store/storetest imports engine.
+func NewFakeStore() Store { return newMemStore() }
