@@ -20,6 +20,7 @@ import (
 	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
 	"github.com/threatlockdown/threatlockdown/metrics"
 	"github.com/threatlockdown/threatlockdown/platform"
+	"github.com/threatlockdown/threatlockdown/platform/actions"
 	"github.com/threatlockdown/threatlockdown/platform/control"
 	"github.com/threatlockdown/threatlockdown/store"
 	"github.com/threatlockdown/threatlockdown/watch"
@@ -121,14 +122,15 @@ func (m *Main) openEngine(st engine.Store, arlog *platform.ARLog, cfg *engine.Co
 	d.host = platform.NewHostAddrs(log.With("component", "host"))
 	d.host.Refresh() // before the first alert; a failure is logged and retried
 
-	scripts := &platform.ScriptRunner{Root: m.Root, Log: arlog, Logger: log.With("component", "runner"), AnyOwner: m.AnyOwner}
-	check := func(cfg *engine.Config) { checkScripts(scripts, cfg, log) }
+	// restart is what the built-in restart-wazuh does to us: a reload.
+	restart := func() error { d.reload.force(); return nil }
+	builtins := actions.NewRunner(actions.Config{Logger: log.With("component", "actions"), Restart: restart}, arlog.Programs(log))
+	pr := &platform.Runner{Root: m.Root, Logger: log.With("component", "runner"), AnyOwner: m.AnyOwner, DryRun: m.DryRun, Builtins: builtins}
+	d.closers = append(d.closers, pr)
+	check := func(cfg *engine.Config) { checkScripts(pr, cfg, log) }
 	check(cfg)
 	d.reload = &reloader{path: m.confPath(), last: raw, loaded: time.Now(), log: log.With("component", "config"), check: check, stats: d.metrics}
-	runner := m.runner(scripts, arlog, log, func() error { d.reload.force(); return nil })
-	if c, ok := runner.(io.Closer); ok {
-		d.closers = append(d.closers, c)
-	}
+	var runner engine.Runner = pr
 	if m.hooks.wrapRunner != nil {
 		runner = m.hooks.wrapRunner(runner)
 	}
@@ -279,29 +281,13 @@ func (m *Main) openStore() (engine.Store, error) {
 	return store.Open(m.dbPath())
 }
 
-// runner is what runs commands: scripts from active-response/bin and, where
-// no file of that name exists, the built-in actions. restart is what the
-// built-in restart-wazuh does to us: a reload of ossec.conf.
-func (m *Main) runner(scripts *platform.ScriptRunner, arlog *platform.ARLog, log *slog.Logger, restart func() error) engine.Runner {
-	if m.DryRun {
-		return &platform.DryRunner{Log: arlog, Logger: log.With("component", "dry-run")}
-	}
-	return newCommandRunner(m.Root, scripts, arlog, log, restart)
-}
-
 // checkScripts logs each command of cfg whose file in active-response/bin
 // the runner will refuse (unsafe, not executable): at start and on reload,
 // so that it is known before an alert needs it. The runner checks again
-// before each run. A command without a file is a built-in, or reported
-// when it runs.
-func checkScripts(scripts *platform.ScriptRunner, cfg *engine.Config, log *slog.Logger) {
-	bin := filepath.Join(scripts.Root, "active-response", "bin")
+// before each run.
+func checkScripts(r *platform.Runner, cfg *engine.Config, log *slog.Logger) {
 	for _, c := range cfg.Commands {
-		path := filepath.Join(bin, c.Executable)
-		if _, err := os.Lstat(path); err != nil || leadsToSelf(path) {
-			continue // a built-in
-		}
-		if err := scripts.Check(c.Executable); err != nil {
+		if err := r.Check(c.Executable); err != nil {
 			log.Error("command will not run", "command", c.Name, "err", err)
 		}
 	}

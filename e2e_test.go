@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -43,16 +44,20 @@ func TestMain(m *testing.M) {
 }
 
 // arScript is an active-response script written the way Wazuh's are: read
-// the message, send check_keys with the source address, act on the answer.
+// the message, send check_keys with the source address, act on the answer,
+// and log the messages to active-responses.log named by its argv[0].
 // It appends what it did to $ROOT/calls.log.
 const arScript = `#!/bin/sh
 read -r msg
+arlog() { echo "$(date '+%Y/%m/%d %H:%M:%S') $0: $1" >> logs/active-responses.log; }
+arlog "$msg"
 cmd=$(printf '%s' "$msg" | sed -n 's/^{"version":1,"origin":{[^}]*},"command":"\([a-z_]*\)".*/\1/p')
 ip=$(printf '%s' "$msg" | sed -n 's/.*"srcip":"\([^"]*\)".*/\1/p')
 id=$(printf '%s' "$msg" | sed -n 's/.*"id":"\([0-9.]*\)".*/\1/p')
 if [ "$cmd" = add ]; then
   printf '{"version":1,"origin":{"name":"test-ar","module":"active-response"},"command":"check_keys","parameters":{"keys":["%s"]}}\n' "$ip"
   read -r answer
+  arlog "$answer"
   verdict=$(printf '%s' "$answer" | sed -n 's/.*"command":"\(continue\|abort\)".*/\1/p')
   if [ -e hold ]; then
     # Hold after the answer, before acting; if the daemon dies meanwhile,
@@ -256,18 +261,25 @@ func TestE2E_AddAbortDelete(t *testing.T) {
 		t.Errorf("delete %v after the re-trigger, want 2 s (+1 s)", late)
 	}
 
+	// Each line once, the script's own, named as Wazuh's ar_log_json
+	// decoder reads it: the daemon writes none.
 	arlog, err := os.ReadFile(filepath.Join(root, "logs/active-responses.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{
-		`active-response/bin/test-drop: {"version":1,"origin":{"name":`,
-		`"command":"check_keys","parameters":{"keys":["203.0.113.5"]}`,
-		`"command":"continue"`, `"command":"abort"`, `"command":"delete"`,
-	} {
-		if !strings.Contains(string(arlog), want) {
-			t.Errorf("active-responses.log lacks %s:\n%s", want, arlog)
+	lines := strings.Split(strings.TrimSuffix(string(arlog), "\n"), "\n")
+	arLogJSON := regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d active-response/bin/test-drop: \{"version":1,"origin":\{"name":[^}]*\},"command":"([a-z]+)"`)
+	var cmds []string
+	for _, l := range lines {
+		m := arLogJSON.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("active-responses.log line not the script's as ar_log_json reads it: %q", l)
+			continue
 		}
+		cmds = append(cmds, m[1])
+	}
+	if got, want := strings.Join(cmds, " "), "add continue add abort delete"; got != want {
+		t.Errorf("active-responses.log holds %q, want each message once: %q\n%s", got, want, arlog)
 	}
 	start := time.Now()
 	if err := d.stop(); err != nil {

@@ -14,7 +14,7 @@ package main
 // starts the daemon's reboot path in a fresh process inside that namespace
 // (TestRebootChild, run by "ip netns exec"): the daemon's Open (store, Load, engine),
 // and Run up to "re-applied", which re-asserts through the daemon's
-// commandRunner and the built-in firewall-drop's nftables backend. The
+// platform.Runner and the built-in firewall-drop's nftables backend. The
 // whole child process lives in the namespace, so the host's firewall is
 // never touched. Afterwards the namespace's set must hold 100,000 elements.
 //

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform"
 )
 
 // TestRebootChild is BenchmarkReboot100k's measured part, in a process of
@@ -55,7 +56,7 @@ func rebootOnce(root string) (rebootTimes, error) {
 			return st
 		},
 		wrapRunner: func(r engine.Runner) engine.Runner {
-			runner = &timedRunner{commandRunner: r.(*commandRunner)}
+			runner = &timedRunner{Runner: r.(*platform.Runner)}
 			return runner
 		},
 	}
@@ -93,13 +94,13 @@ func rebootOnce(root string) (rebootTimes, error) {
 // timedRunner times the batch re-assert and checks that it left nothing
 // to run one by one.
 type timedRunner struct {
-	*commandRunner
+	*platform.Runner
 	took time.Duration
 }
 
 func (r *timedRunner) Reassert(ctx context.Context, entries []engine.Entry) ([]engine.Entry, error) {
 	start := time.Now()
-	rest, err := r.commandRunner.Reassert(ctx, entries)
+	rest, err := r.Runner.Reassert(ctx, entries)
 	r.took = time.Since(start)
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("%d of %d entries not re-asserted in the batch", len(rest), len(entries))

@@ -10,19 +10,21 @@ import (
 	"strings"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform"
 	"github.com/threatlockdown/threatlockdown/platform/actions"
 )
 
 // replayKeys is replay's engine.KeysFunc: the keys each command would send
 // in check_keys, decided as the daemon decides who runs a command
-// (commandRunner): a file in active-response/bin is a script, keyed as
+// (platform.Runner.Builtin): a file in active-response/bin is a script, keyed as
 // Wazuh's stock scripts key (the address, else the user); otherwise a
 // built-in of that name sends the keys of its batch form (Group.Keys: the
 // validated address or user; restart-wazuh none). A command that is neither
 // (missing here: replay may run on another host than the config's) is
 // keyed as a stock script too, and reported as missing.
 type replayKeys struct {
-	runner *commandRunner
+	runner *platform.Runner
+	root   string
 	byCmd  map[string]engine.KeysFunc // by executable and extra_args
 	kind   map[string]string          // by executable: built-in, script or missing
 }
@@ -37,8 +39,8 @@ const (
 func newReplayKeys(root string) *replayKeys {
 	cfg := actions.Config{Exec: replayNoExec{}, Logger: slog.New(slog.DiscardHandler)}
 	return &replayKeys{
-		runner: &commandRunner{bin: filepath.Join(root, "active-response", "bin"), builtins: actions.NewRunner(cfg, nil)},
-		byCmd:  map[string]engine.KeysFunc{}, kind: map[string]string{},
+		runner: &platform.Runner{Root: root, Builtins: actions.NewRunner(cfg, nil)},
+		root:   root, byCmd: map[string]engine.KeysFunc{}, kind: map[string]string{},
 	}
 }
 
@@ -57,9 +59,9 @@ func (k *replayKeys) keys(c *engine.Command, f engine.Fields) ([]string, bool, e
 
 // resolve returns the KeysFunc of command c.
 func (k *replayKeys) resolve(c *engine.Command) engine.KeysFunc {
-	if !k.runner.builtin(c.Executable) {
+	if !k.runner.Builtin(c.Executable) {
 		k.kind[c.Executable] = replayKindScript
-		if _, err := os.Lstat(filepath.Join(k.runner.bin, c.Executable)); err != nil {
+		if _, err := os.Lstat(filepath.Join(k.root, "active-response", "bin", c.Executable)); err != nil {
 			k.kind[c.Executable] = replayKindMissing
 		}
 		return engine.StockKeys

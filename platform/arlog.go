@@ -6,20 +6,24 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 )
 
-// ARLogPath is where Wazuh keeps active-responses.log under an install root.
+// ARLogPath is where Wazuh keeps active-responses.log under an install
+// root on this OS: logs/ on Unix, active-response\ on Windows.
 func ARLogPath(root string) string {
-	return filepath.Join(root, "logs", "active-responses.log")
+	return filepath.Join(root, arLogDir(runtime.GOOS), "active-responses.log")
 }
 
-// ARName is how a command is named in active-responses.log: the path Wazuh's
-// execd starts it by (argv[0] of the script), relative to the install root.
-func ARName(executable string) string {
-	return "active-response/bin/" + executable
+// arLogDir is the directory of active-responses.log under the root.
+func arLogDir(goos string) string {
+	if goos == "windows" {
+		return "active-response"
+	}
+	return "logs"
 }
 
 // arTimeLayout is Wazuh's w_get_timestamp: "%d/%02d/%02d %02d:%02d:%02d".
@@ -37,7 +41,7 @@ type ARLog struct {
 	f  *os.File
 }
 
-// errARLogClosed is returned by Line after Close.
+// errARLogClosed is returned by writes after Close.
 var errARLogClosed = errors.New("active-responses.log is closed")
 
 // OpenARLog opens path for appending, creating the file and its directory.
@@ -52,12 +56,8 @@ func OpenARLog(path string) (*ARLog, error) {
 	return &ARLog{f: f}, nil
 }
 
-// Line appends one line for executable (a base name such as "firewall-drop").
+// programLine appends one line for program ("active-response/bin/x").
 // Line breaks inside msg become spaces so that a message stays one line.
-func (l *ARLog) Line(executable, msg string) error {
-	return l.programLine(ARName(executable), msg)
-}
-
 func (l *ARLog) programLine(program, msg string) error {
 	if l == nil {
 		return nil
@@ -72,11 +72,6 @@ func (l *ARLog) programLine(program, msg string) error {
 		return fmt.Errorf("write active-responses.log: %w", err)
 	}
 	return nil
-}
-
-// Printf appends one line formatted with fmt.Sprintf.
-func (l *ARLog) Printf(executable, format string, args ...any) error {
-	return l.Line(executable, fmt.Sprintf(format, args...))
 }
 
 // Close closes the file. Later lines fail.
@@ -101,19 +96,9 @@ func (l *ARLog) now() time.Time {
 	return time.Now()
 }
 
-// FormatARLine renders one line of active-responses.log, newline included:
-// "YYYY/MM/DD HH:MM:SS active-response/bin/<executable>: <msg>", t in local time.
-func FormatARLine(t time.Time, executable, msg string) string {
-	return formatLine(t, ARName(executable), msg)
-}
-
 // lineBreaks turns the line breaks inside a message into spaces, so that a
 // message stays one line of the log.
 var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
-
-func formatLine(t time.Time, program, msg string) string {
-	return string(appendLine(nil, t.Local().Format(arTimeLayout), program, msg))
-}
 
 // appendLine appends one line of the log, stamp being the formatted time.
 func appendLine[M string | []byte](b []byte, stamp, program string, msg M) []byte {
@@ -189,13 +174,5 @@ func (p ProgramLog) Line(program, msg string) {
 func (p ProgramLog) Lines(program string, msgs [][]byte) {
 	if err := p.ar.programLines(program, msgs); err != nil {
 		p.log.Warn("active-responses.log", "err", err)
-	}
-}
-
-// arNote writes one line to l and logs (never returns) a failure: the log is
-// a record for people and rules, not something a run should fail on.
-func arNote(l *ARLog, log *slog.Logger, executable, msg string) {
-	if err := l.Line(executable, msg); err != nil {
-		log.Warn("active-responses.log", "err", err)
 	}
 }

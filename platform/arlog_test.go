@@ -6,31 +6,51 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-func TestFormatARLine(t *testing.T) {
-	at := time.Date(2024, 3, 7, 9, 5, 2, 999, time.Local)
-	for _, tc := range []struct{ msg, want string }{
-		{"Starting", "2024/03/07 09:05:02 active-response/bin/firewall-drop: Starting\n"},
-		{`{"a":1}` + "\n", "2024/03/07 09:05:02 active-response/bin/firewall-drop: {\"a\":1}\n"},
-		{"two\nlines\r\n", "2024/03/07 09:05:02 active-response/bin/firewall-drop: two lines\n"},
-		{"", "2024/03/07 09:05:02 active-response/bin/firewall-drop: \n"},
-	} {
-		if got := FormatARLine(at, "firewall-drop", tc.msg); got != tc.want {
-			t.Errorf("FormatARLine(%q) = %q, want %q", tc.msg, got, tc.want)
-		}
+func TestARLog_Format(t *testing.T) {
+	l, path := openTestARLog(t)
+	p := l.Programs(nil)
+	for _, msg := range []string{"Starting", `{"a":1}` + "\n", "two\nlines\r\n", ""} {
+		p.Line("active-response/bin/firewall-drop", msg)
+	}
+	want := "2025/01/02 03:04:05 active-response/bin/firewall-drop: Starting\n" +
+		"2025/01/02 03:04:05 active-response/bin/firewall-drop: {\"a\":1}\n" +
+		"2025/01/02 03:04:05 active-response/bin/firewall-drop: two lines\n" +
+		"2025/01/02 03:04:05 active-response/bin/firewall-drop: \n"
+	if got := readFile(t, path); got != want {
+		t.Errorf("file =\n%s\nwant\n%s", got, want)
 	}
 }
 
-func TestFormatARLine_LocalTime(t *testing.T) {
+func TestARLog_LocalTime(t *testing.T) {
+	l, path := openTestARLog(t)
 	at := time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC)
-	want := at.Local().Format("2006/01/02 15:04:05") + " active-response/bin/x: m\n"
-	if got := FormatARLine(at, "x", "m"); got != want {
+	l.Now = func() time.Time { return at }
+	l.Programs(nil).Line("x", "m")
+	if got, want := readFile(t, path), at.Local().Format("2006/01/02 15:04:05")+" x: m\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestARLogPath: Wazuh keeps the file in logs/ on Unix and in
+// active-response\ on Windows.
+func TestARLogPath(t *testing.T) {
+	if got := arLogDir("windows"); got != "active-response" {
+		t.Errorf("windows: %q", got)
+	}
+	for _, goos := range []string{"linux", "darwin", "freebsd"} {
+		if got := arLogDir(goos); got != "logs" {
+			t.Errorf("%s: %q", goos, got)
+		}
+	}
+	if got, want := ARLogPath("root"), filepath.Join("root", arLogDir(runtime.GOOS), "active-responses.log"); got != want {
+		t.Errorf("ARLogPath = %q, want %q", got, want)
 	}
 }
 
@@ -46,30 +66,19 @@ func openTestARLog(t *testing.T) (*ARLog, string) {
 	return l, path
 }
 
-func TestARLog_Line(t *testing.T) {
-	l, path := openTestARLog(t)
-	if err := l.Line("firewall-drop", "Starting"); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Printf("route-null", "Unable to run (%s)", "exit 1"); err != nil {
-		t.Fatal(err)
-	}
-	want := "2025/01/02 03:04:05 active-response/bin/firewall-drop: Starting\n" +
-		"2025/01/02 03:04:05 active-response/bin/route-null: Unable to run (exit 1)\n"
-	if got := readFile(t, path); got != want {
-		t.Errorf("file =\n%s\nwant\n%s", got, want)
-	}
+func TestARLog_Closed(t *testing.T) {
+	l, _ := openTestARLog(t)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Line("x", "after close"); !errors.Is(err, errARLogClosed) {
-		t.Errorf("Line after Close = %v", err)
+	if err := l.programLine("x", "after close"); !errors.Is(err, errARLogClosed) {
+		t.Errorf("a line after Close = %v", err)
 	}
 }
 
 func TestARLog_Appends(t *testing.T) {
 	l, path := openTestARLog(t)
-	l.Line("a", "one")
+	l.Programs(nil).Line("a", "one")
 	l.Close()
 	l2, err := OpenARLog(path)
 	if err != nil {
@@ -77,7 +86,7 @@ func TestARLog_Appends(t *testing.T) {
 	}
 	defer l2.Close()
 	l2.Now = l.Now
-	l2.Line("a", "two")
+	l2.Programs(nil).Line("a", "two")
 	if n := strings.Count(readFile(t, path), "\n"); n != 2 {
 		t.Errorf("%d lines, want 2", n)
 	}
@@ -89,7 +98,7 @@ func TestARLog_Concurrent(t *testing.T) {
 	for g := range 20 {
 		wg.Go(func() {
 			for i := range 50 {
-				l.Line("fw", fmt.Sprintf("g%d line %d %s", g, i, strings.Repeat("x", 300)))
+				l.Programs(nil).Line("active-response/bin/fw", fmt.Sprintf("g%d line %d %s", g, i, strings.Repeat("x", 300)))
 			}
 		})
 	}
@@ -120,7 +129,7 @@ func TestARLog_Programs(t *testing.T) {
 
 func TestARLog_Nil(t *testing.T) {
 	var l *ARLog
-	if err := l.Line("x", "y"); err != nil {
+	if err := l.programLine("x", "y"); err != nil {
 		t.Error(err)
 	}
 	if err := l.Close(); err != nil {

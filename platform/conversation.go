@@ -15,55 +15,53 @@ import (
 	"github.com/threatlockdown/threatlockdown/platform/internal/arproto"
 )
 
-// run is one run of a command by a ScriptRunner.
+// run is one run of a command's file by a Runner. It writes nothing to
+// active-responses.log: as with Wazuh's execd, the program logs its own
+// lines there, and the daemon's log records the run.
 type run struct {
-	r    *ScriptRunner
-	inv  engine.Invocation
-	log  *slog.Logger
-	name string   // executable base name
-	path string   // resolved executable
-	msg  []byte   // JSON protocol: the message, compacted to one line
-	args []string // legacy protocol: argv after the program
+	r     *Runner
+	inv   engine.Invocation
+	log   *slog.Logger
+	file  string    // resolved executable
+	start startLine // how it is started
+	msg   []byte    // JSON protocol: the message, compacted to one line
 
-	p        *proc
-	answered bool // check_keys was answered
-	aborted  bool // ... with abort
+	p       *proc
+	aborted bool // check_keys was answered with abort
 }
 
 func (ru *run) run(ctx context.Context, check engine.CheckKeys) error {
-	start := time.Now()
-	ru.note("Starting")
+	began := time.Now()
 	p, err := startProc(ctx, procSpec{
-		path:      ru.path,
+		argv:      ru.start.argv,
+		cmdLine:   ru.start.cmdLine,
 		dir:       ru.r.root(),
-		args:      ru.args,
 		env:       commandEnv(os.Environ(), runtime.GOOS == "windows"),
 		stdin:     ru.msg != nil,
 		waitDelay: ru.r.waitDelay(),
 	})
 	if err != nil {
-		ru.note("Failed: " + err.Error())
+		ru.log.Error("not started", "err", err)
 		return err
 	}
 	ru.p = p
-	ru.log.Debug("started", "path", ru.path, "pid", p.cmd.Process.Pid)
+	ru.log.Info("run", "argv", ru.start.argv, "pid", p.cmd.Process.Pid)
 	var convErr error
-	if ru.msg == nil {
-		ru.note(strings.Join(ru.args, " "))
-	} else {
+	if ru.msg != nil {
 		convErr = ru.converse(ctx, check)
 	}
 	ru.drain()
 	<-p.done
-	ru.log.Debug("ended", "duration", time.Since(start))
-	return ru.result(ctx, convErr)
+	err = ru.result(ctx, convErr)
+	ru.log.Info("exit", "status", exitStatus(err), "aborted", ru.aborted, "duration", time.Since(began))
+	return err
 }
 
 // converse delivers the message and, for an add, plays the handshake; stdin
 // is closed when it returns.
 func (ru *run) converse(ctx context.Context, check engine.CheckKeys) error {
 	defer ru.p.closeStdin()
-	ru.note(string(ru.msg))
+	ru.log.Debug("message", "json", string(ru.msg))
 	if err := ru.p.writeLine(ru.msg); err != nil {
 		ru.log.Warn("write message", "err", err)
 		return nil // it exited without reading: its exit status tells
@@ -92,7 +90,7 @@ func (ru *run) handshake(ctx context.Context, check engine.CheckKeys) error {
 				ru.log.Warn("ignored output during handshake", "line", truncate(line, logLineTrim))
 				continue
 			}
-			ru.note(line)
+			ru.log.Debug("check_keys", "json", line)
 			return ru.answer(keys, check)
 		case <-timer.C:
 			ru.log.Warn("no check_keys in time: closing stdin, running stateless", "wait", wait)
@@ -106,32 +104,36 @@ func (ru *run) handshake(ctx context.Context, check engine.CheckKeys) error {
 // answer asks the engine and sends continue or abort. An error from check is
 // answered with abort and returned.
 func (ru *run) answer(keys []string, check engine.CheckKeys) error {
-	d, err := check(keys)
-	verdict := d.Verdict
-	if err != nil {
-		verdict = engine.Abort
-		err = fmt.Errorf("check keys %q: %w", keys, err)
-	}
+	verdict, err := decide(keys, check)
 	ans, mErr := arproto.SetCommand(ru.msg, verdict.String())
 	if mErr != nil {
 		return errors.Join(err, mErr) // cannot happen: msg is a checked object
 	}
-	ru.answered, ru.aborted = true, verdict == engine.Abort
-	ru.note(string(ans))
+	ru.aborted = verdict == engine.Abort
+	ru.log.Info("check_keys", "keys", keys, "verdict", verdict.String())
+	ru.log.Debug("answer", "json", string(ans))
 	if wErr := ru.p.writeLine(ans); wErr != nil {
 		ru.log.Warn("write answer", "verdict", verdict, "err", wErr)
 	}
-	if ru.aborted {
-		ru.note("Aborted")
-	}
 	return err
+}
+
+// decide asks check about keys: its verdict, or abort with its error.
+func decide(keys []string, check engine.CheckKeys) (engine.Verdict, error) {
+	if check == nil {
+		return engine.Continue, nil
+	}
+	d, err := check(keys)
+	if err != nil {
+		return engine.Abort, fmt.Errorf("check keys %q: %w", keys, err)
+	}
+	return d.Verdict, nil
 }
 
 // drain logs what the command still prints until it has exited.
 func (ru *run) drain() {
 	for line := range ru.p.lines {
 		if _, ok := parseCheckKeys(line); ok && ru.msg != nil {
-			ru.note(line)
 			ru.log.Warn("ignored check_keys: stdin already closed, running stateless", "line", truncate(line, logLineTrim))
 			continue
 		}
@@ -142,7 +144,7 @@ func (ru *run) drain() {
 	}
 }
 
-// result turns the end of the process into Run's error and the last log line.
+// result turns the end of the process into Run's error.
 func (ru *run) result(ctx context.Context, convErr error) error {
 	err := ru.p.err
 	if errors.Is(err, exec.ErrWaitDelay) {
@@ -151,25 +153,13 @@ func (ru *run) result(ctx context.Context, convErr error) error {
 	}
 	stderr := strings.TrimSpace(ru.p.stderr.String())
 	if err != nil {
-		err = ru.killed(ctx, err)
-		ru.note("Failed: " + err.Error())
-		se := &ScriptError{Path: ru.path, Err: err, Stderr: stderr}
-		if convErr != nil {
-			return errors.Join(convErr, se)
-		}
-		return se
+		se := &ScriptError{Path: ru.file, Err: ru.killed(ctx, err), Stderr: stderr}
+		return errors.Join(convErr, se)
 	}
 	if stderr != "" {
 		ru.log.Info("stderr", "text", truncate(stderr, logLineTrim))
 	}
-	if convErr != nil {
-		ru.note("Failed: " + convErr.Error())
-		return convErr
-	}
-	if !ru.aborted {
-		ru.note("Ended")
-	}
-	return nil
+	return convErr
 }
 
 // killed names why a command that failed after ctx ended was killed.
@@ -183,6 +173,13 @@ func (ru *run) killed(ctx context.Context, err error) error {
 	return err
 }
 
-func (ru *run) note(msg string) {
-	arNote(ru.r.Log, ru.log, ru.name, msg)
+// exitStatus is how the exit of a run is logged.
+func exitStatus(err error) string {
+	if se := (*ScriptError)(nil); errors.As(err, &se) {
+		return se.Err.Error()
+	}
+	if err != nil {
+		return "0 (" + err.Error() + ")"
+	}
+	return "0"
 }

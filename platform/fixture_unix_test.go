@@ -16,10 +16,10 @@ import (
 	"github.com/threatlockdown/threatlockdown/engine"
 )
 
-// fixture is an install root with a helper script "fw" and a ScriptRunner.
+// fixture is an install root with a helper script "fw" and a Runner.
 type fixture struct {
 	root, out string
-	r         *ScriptRunner
+	r         *Runner
 	logs      *syncBuffer
 }
 
@@ -27,19 +27,15 @@ func newFixture(t *testing.T, mode string) *fixture {
 	t.Helper()
 	root := t.TempDir()
 	bin := filepath.Join(root, "active-response", "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{bin, filepath.Dir(ARLogPath(root))} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f := &fixture{root: root, out: t.TempDir(), logs: &syncBuffer{}}
 	installHelper(t, bin, "fw", mode, f.out)
-	arl, err := OpenARLog(ARLogPath(root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { arl.Close() })
-	f.r = &ScriptRunner{
+	f.r = &Runner{
 		Root:          root,
-		Log:           arl,
 		HandshakeWait: 5 * time.Second,
 		TimeLimit:     10 * time.Second,
 		WaitDelay:     300 * time.Millisecond,
@@ -52,10 +48,14 @@ func invocation(op engine.Op, msg string) engine.Invocation {
 	return engine.Invocation{Command: engine.Command{Name: "fw", Executable: "fw"}, Op: op, Message: []byte(msg)}
 }
 
-// arMessages returns the messages of the lines in active-responses.log.
+// arMessages returns the messages of the lines in active-responses.log,
+// which only the helper writes (see helperMain).
 func (f *fixture) arMessages(t *testing.T) []string {
 	t.Helper()
 	b, err := os.ReadFile(ARLogPath(f.root))
+	if os.IsNotExist(err) {
+		return nil
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,9 @@ import (
 // TLD_HELPER_MODE naming the behaviour and TLD_HELPER_OUT a directory where it
 // records what it saw.
 const (
-	envMode = "TLD_HELPER_MODE"
-	envOut  = "TLD_HELPER_OUT"
+	envMode  = "TLD_HELPER_MODE"
+	envOut   = "TLD_HELPER_OUT"
+	envArgv0 = "TLD_HELPER_ARGV0" // the wrapper's $0: how it was started
 )
 
 func TestMain(m *testing.M) {
@@ -37,18 +38,26 @@ func helperMain(mode, out string) int {
 	rec := func(name, s string) { _ = os.WriteFile(filepath.Join(out, name), []byte(s), 0o644) }
 	switch mode {
 	case "handshake", "garbage":
-		rec("message", readLine(in))
+		// Like Wazuh's programs, it logs its own lines to
+		// active-responses.log, named by argv[0].
+		rec("argv0", os.Getenv(envArgv0))
+		msg := readLine(in)
+		rec("message", msg)
+		arLine(msg)
 		if mode == "garbage" {
 			fmt.Println("this is not json")
 			fmt.Println(`{"version":1,"command":"hello","parameters":{}}`)
 		}
 		fmt.Println(helperCheckKeys)
-		rec("answer", readLine(in))
+		answer := readLine(in)
+		rec("answer", answer)
+		arLine(answer)
 		rest, _ := io.ReadAll(in) // returns only once stdin is closed
 		rec("rest", string(rest))
 	case "silent":
 		rec("message", readLine(in))
 	case "record":
+		rec("argv0", os.Getenv(envArgv0))
 		wd, _ := os.Getwd()
 		rec("wd", wd)
 		rec("args", strings.Join(os.Args[1:], "\n"))
@@ -78,6 +87,17 @@ func helperMain(mode, out string) int {
 	return 0
 }
 
+// arLine appends msg to active-responses.log under the working directory
+// (the install root), named by the helper's argv[0] as Wazuh's programs do.
+func arLine(msg string) {
+	f, err := os.OpenFile(ARLogPath("."), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s %s: %s\n", time.Now().Format(arTimeLayout), os.Getenv(envArgv0), strings.TrimSuffix(msg, "\n"))
+}
+
 func readLine(r *bufio.Reader) string {
 	s, _ := r.ReadString('\n')
 	return s
@@ -104,8 +124,8 @@ func installHelper(t *testing.T, binDir, name, mode, out string) {
 		t.Fatal(err)
 	}
 	// GORACE: a race-enabled helper would otherwise sleep a second at exit.
-	script := fmt.Sprintf("#!/bin/sh\n%s=%s %s=%s GORACE=atexit_sleep_ms=0\nexport %s %s GORACE\nexec %s \"$@\"\n",
-		envMode, shQuote(mode), envOut, shQuote(out), envMode, envOut, shQuote(exe))
+	script := fmt.Sprintf("#!/bin/sh\n%s=%s %s=%s %s=\"$0\" GORACE=atexit_sleep_ms=0\nexport %s %s %s GORACE\nexec %s \"$@\"\n",
+		envMode, shQuote(mode), envOut, shQuote(out), envArgv0, envMode, envOut, envArgv0, shQuote(exe))
 	if err := os.WriteFile(filepath.Join(binDir, name), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -31,17 +31,40 @@ func parseCheckKeys(line string) ([]string, bool) {
 	return keys, true
 }
 
-// legacyArgs builds the argv of the legacy protocol:
-// add|delete user srcip alertid ruleid location filename [extra args].
+// legacyArgs builds the argv of the legacy protocol as Wazuh 4.1's
+// analysisd and execd did: add|delete user srcip alertid ruleid location
+// filename extra_args. Only the fields the command's <expect> lists are
+// filled (an absent <expect> lists none, as in Wazuh 4.1 and OSSEC); the
+// others, and an absent <extra_args>, are "-". The address is the
+// alert's target in canonical form.
 func legacyArgs(inv engine.Invocation) []string {
 	f := inv.Fields
-	args := []string{string(inv.Op), f.User, f.SrcIP, f.AlertID, f.RuleID, f.Location, f.Filename}
-	for i, a := range args {
-		if a == "" {
-			args[i] = "-"
+	user, ip, file := "-", "-", "-"
+	for _, e := range inv.Command.Expect {
+		switch e {
+		case "srcip":
+			if inv.Target.Addr.IsValid() {
+				ip = inv.Target.Addr.String()
+			}
+		case "user":
+			user = dash(inv.Target.User)
+		case "filename":
+			file = dash(f.Filename)
 		}
 	}
+	args := []string{string(inv.Op), user, ip, dash(f.AlertID), dash(f.RuleID), dash(f.Location), file}
+	if len(inv.Command.ExtraArgs) == 0 {
+		return append(args, "-")
+	}
 	return append(args, inv.Command.ExtraArgs...)
+}
+
+// dash is s, or "-" for an empty value.
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // checkName refuses executable names that could leave active-response/bin.

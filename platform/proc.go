@@ -20,9 +20,9 @@ const (
 
 // procSpec is what to start.
 type procSpec struct {
-	path      string
+	argv      []string // argv[0] is what starts, looked up in PATH when it has no separator
+	cmdLine   string   // Windows: the raw command line, when argv's quoting will not do
 	dir       string
-	args      []string
 	env       []string // the whole environment (see commandEnv)
 	stdin     bool     // a pipe for the JSON protocol; otherwise stdin reads EOF
 	waitDelay time.Duration
@@ -44,8 +44,9 @@ type proc struct {
 // startProc starts s in a process group of its own. When ctx is done the
 // whole group is killed.
 func startProc(ctx context.Context, s procSpec) (*proc, error) {
-	cmd := exec.CommandContext(ctx, s.path, s.args...)
+	cmd := exec.CommandContext(ctx, s.argv[0], s.argv[1:]...)
 	cmd.Dir = s.dir
+	setCmdLine(cmd, s.cmdLine)
 	cmd.Env = s.env
 	if cmd.Env == nil {
 		cmd.Env = []string{} // never the daemon's own
@@ -65,12 +66,12 @@ func startProc(ctx context.Context, s procSpec) (*proc, error) {
 	if s.stdin {
 		w, err := cmd.StdinPipe()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", engine.ErrNotStarted, s.path, err)
+			return nil, fmt.Errorf("%w: %s: %w", engine.ErrNotStarted, s.argv[0], err)
 		}
 		p.stdin = w
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", engine.ErrNotStarted, s.path, err)
+		return nil, fmt.Errorf("%w: %s: %w", engine.ErrNotStarted, s.argv[0], err)
 	}
 	go p.wait()
 	return p, nil

@@ -27,21 +27,11 @@ func (e *UnsafeError) Error() string {
 
 func (e *UnsafeError) Unwrap() error { return engine.ErrNotStarted }
 
-// Check reports whether executable would be started: nil, or the error
-// Run would return without starting it (an *UnsafeError, a missing or
-// non-executable file, a refused name). The daemon checks its commands
-// with it at start; Run checks again before each run, since a file can
-// change.
-func (r *ScriptRunner) Check(executable string) error {
-	_, err := r.resolve(executable)
-	return err
-}
-
-// checkSafe refuses path, the executable in BinDir whose (followed) info is
-// fi, unless it resolves to a file inside BinDir that only root or the
+// checkSafe refuses path, the executable in active-response/bin whose (followed) info is
+// fi, unless it resolves to a file inside active-response/bin that only root or the
 // daemon's user can change, in directories only they can change. Beyond
-// BinDir the path is trusted: it is the install root's business.
-func (r *ScriptRunner) checkSafe(path string, fi fs.FileInfo) error {
+// active-response/bin the path is trusted: it is the install root's business.
+func (r *Runner) checkSafe(path string, fi fs.FileInfo) error {
 	bin, err := filepath.EvalSymlinks(r.binDir())
 	if err != nil {
 		return &UnsafeError{Path: path, Reason: fmt.Sprintf("cannot resolve %s: %v", r.binDir(), err)}
