@@ -83,6 +83,9 @@ func (e *Engine) Unblock(ctx context.Context, key string) (Entry, error) {
 	if !ok {
 		return Entry{}, fmt.Errorf("%w: %q", ErrNotActive, key)
 	}
+	ref := EntryRef{Key: entry.Key, Seq: entry.Seq}
+	e.histUnblocking(ref, true)
+	defer e.histUnblocking(ref, false)
 	ran := make(chan struct{})
 	if !e.disp.submit(ctx, entry.Lane, func(ctx context.Context) { defer close(ran); e.runDelete(ctx, entry) }) {
 		return entry, errors.New("the engine is stopping")

@@ -57,6 +57,7 @@ type Engine struct {
 	stats   Stats
 	obs     observing
 	replay  bool // a Replay's: nothing runs, so jobs carry no message
+	hist    history
 
 	mu sync.Mutex // guards the fields below
 	// settled is signalled when pending table entries settle: a decision on

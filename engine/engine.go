@@ -298,6 +298,8 @@ type Change struct {
 	Offences  map[string]int // offence counts by table key
 	Positions []Position
 	BootID    string // recorded when not empty
+	// History is what happened to targets, for explain (see history.go).
+	History []HistoryEvent
 }
 
 // State is everything the store holds, read once at start.

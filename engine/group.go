@@ -160,6 +160,7 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 		})
 		run.refs = append(run.refs, ref)
 		run.jobs = append(run.jobs, gj.job.ID)
+		e.histDecided(&gj.job, key, d, true)
 	}
 	return single
 }

@@ -54,7 +54,8 @@ func (e *Engine) Handle(ctx context.Context, r Record) error {
 	if err != nil {
 		return e.malformed(r, err)
 	}
-	jobs, err := e.matchAlert(a, data, nil)
+	var by []*Response
+	jobs, err := e.matchAlert(a, data, &by)
 	if err != nil {
 		return e.malformed(r, err)
 	}
@@ -72,6 +73,7 @@ func (e *Engine) Handle(ctx context.Context, r Record) error {
 		jobs[i].ID = e.jobSeq
 	}
 	e.mu.Unlock()
+	e.histMatched(a, jobs, by)
 	e.obs.handled(jobs)
 	select {
 	case e.commits <- commitItem{jobs: jobs, pos: mark}:
@@ -163,6 +165,7 @@ func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 		e.stats.skippedBy[i].Add(1)
 	}
 	e.obs.skipped(r.Response, reason)
+	e.histEscaped(a, r.Response, reason)
 	level := slog.LevelWarn
 	switch reason {
 	case SkipLocation:
@@ -228,6 +231,7 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 	b := &batch{g: g, marks: marks, records: len(items)}
 	single = append(single, e.decideGroup(&b.c, g, grouped)...)
 	b.c.Jobs, b.single = single, single
+	b.c.History = e.hist.take()
 	for _, it := range items {
 		if it.pos.order > marks[it.pos.Source].order {
 			marks[it.pos.Source] = it.pos
@@ -316,5 +320,6 @@ func (e *Engine) write(ctx context.Context, c Change, records int) bool {
 
 func isEmpty(c Change) bool {
 	return len(c.Put) == 0 && len(c.Del) == 0 && len(c.Jobs) == 0 && len(c.DoneJobs) == 0 &&
-		len(c.Mark) == 0 && len(c.Unmark) == 0 && len(c.Offences) == 0 && len(c.Positions) == 0 && c.BootID == ""
+		len(c.Mark) == 0 && len(c.Unmark) == 0 && len(c.Offences) == 0 && len(c.Positions) == 0 && c.BootID == "" &&
+		len(c.History) == 0
 }

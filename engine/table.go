@@ -33,6 +33,7 @@ type tableEntry struct {
 // created gets that decision again (see record).
 func (e *Engine) runAdd(ctx context.Context, job Job) {
 	inv := Invocation{Command: job.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, job.Params), Fields: job.Fields, Target: job.Fields.Target()}
+	defer e.histForget(job.ID)
 	settled := false // by its decision: an abort has nothing left to run
 	asked := false
 	check := func(keys []string) (Decision, error) {
@@ -56,6 +57,7 @@ func (e *Engine) runAdd(ctx context.Context, job Job) {
 	err := e.runner.Run(ctx, inv, check)
 	e.logRun(inv, err)
 	e.obs.ranAdd(ctx, &job, start, asked, settled, err)
+	e.histRan(&job, err != nil && ctx.Err() != nil, err)
 	switch {
 	case settled:
 		return
@@ -133,6 +135,7 @@ func (e *Engine) record(job Job, keys []string) (Decision, EntryRef, error) {
 	}
 	e.timers.schedule(next.Expires, ref)
 	e.logDecision(next, d)
+	e.histDecided(&job, key, d, false)
 	return d, ref, nil
 }
 
@@ -251,6 +254,7 @@ func (e *Engine) runDelete(ctx context.Context, entry Entry) {
 		return
 	}
 	e.forget(ref)
+	e.histReverted(&entry)
 	e.log.Info("reverted", "key", entry.Key)
 }
 
