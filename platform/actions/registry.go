@@ -11,6 +11,10 @@ type Config struct {
 	// restart-wazuh runs Wazuh's "bin/wazuh-control restart" from the
 	// working directory (the install root when started by execd).
 	Restart func() error
+	// Root is the install root, where the notifications read their settings
+	// file (etc/notify.conf). When "", the working directory, which execd
+	// sets to the root.
+	Root string
 }
 
 // New returns the built-in action called name on this OS, or false when

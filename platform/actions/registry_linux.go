@@ -1,6 +1,7 @@
 package actions
 
-// builtin returns Linux's built-in actions: Wazuh's Linux scripts.
+// builtin returns Linux's built-in actions: Wazuh's Linux programs and
+// the portable ones (ip-customblock, the notifications).
 func builtin(name string, cfg Config) (Action, bool) {
 	switch name {
 	case "firewall-drop":
@@ -16,5 +17,5 @@ func builtin(name string, cfg Config) (Action, bool) {
 	case "restart-wazuh":
 		return NewRestartWazuh(cfg), true
 	}
-	return nil, false
+	return portableBuiltin(name, cfg)
 }

@@ -2,8 +2,9 @@
 
 package actions
 
-// builtin returns nothing: this OS has no built-in actions, and the daemon
-// runs scripts of these names as Wazuh would.
-func builtin(string, Config) (Action, bool) {
-	return nil, false
+// builtin returns only the portable built-ins (ip-customblock, the
+// notifications): this OS has none of the firewall ones, and the daemon
+// runs scripts of those names as Wazuh would.
+func builtin(name string, cfg Config) (Action, bool) {
+	return portableBuiltin(name, cfg)
 }

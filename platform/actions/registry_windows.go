@@ -2,8 +2,9 @@ package actions
 
 import "strings"
 
-// builtin returns Windows's built-ins, netsh.exe, route-null.exe and
-// restart-wazuh.exe, found by name with or without ".exe" and in any case,
+// builtin returns Windows's built-ins, netsh.exe, route-null.exe,
+// restart-wazuh.exe and the notifications (ossec-slack.exe,
+// ossec-tweeter.exe), found by name with or without ".exe" and in any case,
 // as Windows names files.
 // The default OSExec is replaced by WinExec, which passes netsh its quoted
 // rule name unescaped.
@@ -11,7 +12,8 @@ func builtin(name string, cfg Config) (Action, bool) {
 	if _, ok := cfg.Exec.(OSExec); ok {
 		cfg.Exec = WinExec{}
 	}
-	switch strings.TrimSuffix(strings.ToLower(name), ".exe") {
+	name = strings.TrimSuffix(strings.ToLower(name), ".exe")
+	switch name {
 	case "netsh":
 		return NewNetsh(cfg), true
 	case "route-null":
@@ -19,5 +21,5 @@ func builtin(name string, cfg Config) (Action, bool) {
 	case "restart-wazuh":
 		return NewRestartWazuh(cfg), true
 	}
-	return nil, false
+	return notifyBuiltin(name, cfg)
 }
