@@ -87,15 +87,15 @@ func TestWindowsStart(t *testing.T) {
 // TestRunner_StartLineWindows: on Windows a JSON program is started by
 // its path relative to the root, a legacy script by its absolute path.
 func TestRunner_StartLineWindows(t *testing.T) {
-	root := t.TempDir()
-	r := &Runner{Root: root, goos: "windows"}
+	r := &Runner{Root: filepath.Join("some", "root"), goos: "windows"}
 	file := filepath.Join(r.binDir(), "fw.cmd")
 	s, err := r.startLine(file, engine.ProtocolJSON, nil)
 	if want := `cmd.exe /c ""active-response/bin/fw.cmd""`; err != nil || s.cmdLine != want {
 		t.Errorf("JSON: %q, %v; want %q", s.cmdLine, err, want)
 	}
+	abs, _ := filepath.Abs(file)
 	s, err = r.startLine(file, engine.ProtocolLegacy, []string{"add"})
-	if want := `cmd.exe /c ""` + file + `" "add""`; err != nil || s.cmdLine != want {
+	if want := `cmd.exe /c ""` + abs + `" "add""`; err != nil || s.cmdLine != want {
 		t.Errorf("legacy: %q, %v; want %q", s.cmdLine, err, want)
 	}
 }
