@@ -105,11 +105,13 @@ func (m *Main) Open() (err error) {
 		st = m.hooks.wrapStore(st)
 	}
 	st = d.metrics.Store(st)
-	arlog, err := platform.OpenARLog(platform.ARLogPath(m.Root))
-	if err != nil {
-		return err
+	var arlog *platform.ARLog // nil in a dry run: a rehearsal writes no line there
+	if !m.DryRun {
+		if arlog, err = platform.OpenARLog(platform.ARLogPath(m.Root)); err != nil {
+			return err
+		}
+		d.closers = append(d.closers, arlog)
 	}
-	d.closers = append(d.closers, arlog)
 	if err := m.openEngine(st, arlog, cfg, raw); err != nil {
 		return err
 	}

@@ -604,6 +604,22 @@ func TestE2E_FirstRunLaysOutRoot(t *testing.T) {
 	}
 }
 
+// TestE2E_DryRun: the daemon's --dry-run runs no script, logs which would
+// run with the key it plays, and writes no active-responses.log.
+func TestE2E_DryRun(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	d := startInProcess(t, root, "--dry-run")
+	d.alert("203.0.113.45", "9.1")
+	script := filepath.Join(root, "active-response", "bin", "test-drop")
+	waitLog(t, d, `msg="dry run: check_keys" component=runner executable=test-drop op=add protocol=json path=`+script+` keys=[203.0.113.45] verdict=continue`)
+	if c := calls(t, root); c != nil {
+		t.Errorf("the script ran: %v", c)
+	}
+	if _, err := os.Stat(filepath.Join(root, "logs", "active-responses.log")); !os.IsNotExist(err) {
+		t.Errorf("a dry run touched active-responses.log (%v)", err)
+	}
+}
+
 func TestE2E_SeveralAlertsFilesAndTextFormat(t *testing.T) {
 	root := newRoot(t, confWith(60))
 	jsonPath := filepath.Join(root, "logs/alerts/alerts.json")
