@@ -5,11 +5,13 @@
 // build on every OS; only backend selection and syscalls sit behind build tags.
 //
 // The daemon runs them in-process through Runner, which stands in for a
-// script: it reads the target from the alert (TargetFromAlert), asks the
-// engine's check_keys with the keys the script would send, acts only on
-// "continue" and writes the script's active-responses.log lines. Standalone
-// speaks execd's stdin/stdout protocol instead, for use as a drop-in script
-// in a Wazuh agent's active-response/bin.
+// script: it takes the target the engine decoded and validated
+// (engine.Invocation.Target), asks the engine's check_keys with the keys the
+// script would send, acts only on "continue" and writes the script's
+// active-responses.log lines. Standalone speaks execd's stdin/stdout
+// protocol instead, for use as a drop-in script in a Wazuh agent's
+// active-response/bin, decoding the alert with the engine's decoder
+// (engine.Alert) so that both paths read a target by the same rules.
 //
 // firewall-drop on Linux has two backends, picked per command with
 // <extra_args>backend=nftables</extra_args> or backend=iptables: nftables
@@ -22,15 +24,15 @@ package actions
 
 import (
 	"context"
-	"net/netip"
 	"time"
+
+	"github.com/threatlockdown/threatlockdown/engine"
 )
 
-// Target is what an action blocks: an address or a user name.
-type Target struct {
-	Addr netip.Addr // valid for address actions
-	User string     // set for account actions
-}
+// Target is what an action blocks: an address (address actions) or a user
+// name (account actions), never both. It is the engine's Target, narrowed
+// to the part the action keys on (see targetOf).
+type Target = engine.Target
 
 // Action is one built-in response.
 type Action interface {

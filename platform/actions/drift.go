@@ -57,7 +57,7 @@ func (r *Runner) Missing(ctx context.Context, entries []engine.Entry) ([]engine.
 		if !g.checked || g.err != nil {
 			continue
 		}
-		t, _, err := fieldsTarget(KindOf(name), e.Fields)
+		t, _, err := targetOf(KindOf(name), e.Fields.Target())
 		if err != nil {
 			continue // never applied: nothing to put back
 		}

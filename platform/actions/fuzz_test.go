@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/threatlockdown/threatlockdown/engine"
 )
 
 // FuzzStandalone feeds stand-alone mode (execd's side of the protocol) any
@@ -20,13 +22,22 @@ func FuzzStandalone(f *testing.F) {
 	f.Add([]byte(string(execdMessage("delete", "firewall-drop", alertIP)) + "\n"))
 	f.Add([]byte(strings.Replace(add, "203.0.113.7", "1.2.3.4;rm -rf /", 1) + "\n"))
 	f.Add([]byte(`{"version":1,"origin":{},"command":"add","parameters":{"alert":{"data":{"srcip":"::ffff:127.0.0.1"}}}}` + "\n"))
+	f.Add([]byte(`{"version":1,"origin":{},"command":"delete","parameters":{"alert":{"data":{"win":{"eventdata":{"destinationIp":"2001:DB8::1"}}}}}}` + "\n"))
+	host := hostAddrs{netip.MustParseAddr("192.0.2.10"): true}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, name := range []string{"firewall-drop", "disable-account"} {
 			r, acts := fakeRunner(nil, name)
-			_ = r.Standalone(context.Background(), name, bytes.NewReader(in), io.Discard)
+			err := r.Standalone(context.Background(), name, bytes.NewReader(in), io.Discard, host)
 			r.Close()
-			for _, call := range acts[name].got() {
+			calls := acts[name].got()
+			for _, call := range calls {
 				checkCall(t, call)
+				if strings.Contains(call, "192.0.2.10") {
+					t.Fatalf("acted on the host's own address: %q", call)
+				}
+			}
+			if st := ExitStatus(err); st != 0 && st != 255 || st == 255 && len(calls) > 0 {
+				t.Fatalf("exit status %d after calls %q (%v)", st, calls, err)
 			}
 		}
 	})
@@ -52,16 +63,25 @@ func checkCall(t *testing.T, call string) {
 	}
 }
 
-// FuzzTargetFromAlert: a target comes out valid or not at all, and its key
-// is its canonical text.
-func FuzzTargetFromAlert(f *testing.F) {
+// FuzzAlertTarget: the stand-alone decoding gives a target valid for the
+// built-in or none, its key is its canonical text, and it is the target the
+// engine stores for the same alert (the in-process path): one set of rules.
+func FuzzAlertTarget(f *testing.F) {
 	f.Add([]byte(alertIP))
 	f.Add([]byte(`{"data":{"srcip":"2001:DB8:0:0::4"}}`))
 	f.Add([]byte(`{"data":{"win":{"eventdata":{"ipAddress":"-"}},"srcip":"198.51.100.1"}}`))
+	f.Add([]byte(`{"data":{"win":{"eventdata":{"ipAddress":5,"destinationIp":"::ffff:198.51.100.2"}}}}`))
 	f.Add([]byte(`{"data":{"dstuser":"-rf"}}`))
 	f.Fuzz(func(t *testing.T, alert []byte) {
+		et, _ := alertTarget(alert, nil)
+		var a engine.Alert
+		if a.Decode(alert) == nil && et.Addr.IsValid() {
+			if stored := (engine.Fields{SrcIP: string(a.SrcIP)}).Target(); stored.Addr != et.Addr {
+				t.Fatalf("stand-alone %v, stored %v for %s", et.Addr, stored.Addr, alert)
+			}
+		}
 		for _, kind := range []KeyKind{KeyAddr, KeyUser} {
-			tg, keys, err := TargetFromAlert(kind, alert)
+			tg, keys, err := targetOf(kind, et)
 			if err != nil {
 				continue
 			}
@@ -69,14 +89,14 @@ func FuzzTargetFromAlert(f *testing.F) {
 				t.Fatalf("keys %q for %s", keys, alert)
 			}
 			if kind == KeyUser {
-				if ValidUser(tg.User) != nil || keys[0] != tg.User {
-					t.Fatalf("user %q, keys %q", tg.User, keys)
+				if ValidUser(tg.User) != nil || keys[0] != tg.User || tg.Addr.IsValid() {
+					t.Fatalf("user %+v, keys %q", tg, keys)
 				}
 				continue
 			}
 			checkCall(t, "add "+tg.Addr.String())
-			if keys[0] != tg.Addr.String() {
-				t.Fatalf("key %q for address %v", keys[0], tg.Addr)
+			if keys[0] != tg.Addr.String() || tg.User != "" {
+				t.Fatalf("key %q for %+v", keys[0], tg)
 			}
 		}
 	})

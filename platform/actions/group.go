@@ -50,9 +50,9 @@ type manyRefresher interface {
 }
 
 // Keys are the keys the built-in sends in check_keys for an alert with
-// fields f: the same as TargetFromAlert finds in the alert itself.
+// fields f: those of the engine's target, f.Target(), as Run sends them.
 func (g *group) Keys(f engine.Fields) ([]string, error) {
-	_, keys, err := fieldsTarget(g.kind, f)
+	_, keys, err := targetOf(g.kind, f.Target())
 	return keys, err
 }
 
@@ -69,7 +69,7 @@ func (g *group) Apply(ctx context.Context, adds []engine.GroupAdd) error {
 	var blocks, moved []Block
 	movedAt := make(map[Target]int) // a target moved again in the group: once, to its last expiry
 	for _, a := range adds {
-		t, _, err := fieldsTarget(g.kind, a.Fields)
+		t, _, err := targetOf(g.kind, a.Fields.Target())
 		if err != nil {
 			return fmt.Errorf("%s: %w", g.name, err) // unreachable: Keys accepted them
 		}

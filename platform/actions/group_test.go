@@ -31,7 +31,7 @@ func TestGroup_LogsAsRunAlone(t *testing.T) {
 	r, _ := fakeRunner(alone, "firewall-drop")
 	for _, a := range adds {
 		check := func([]string) (engine.Decision, error) { return engine.Decision{Verdict: a.verdict, Expires: exp}, nil }
-		inv := engine.Invocation{Command: engine.Command{Executable: "firewall-drop"}, Op: engine.OpAdd, Message: message(a.ip)}
+		inv := invocation("firewall-drop", engine.OpAdd, message(a.ip), engine.Fields{SrcIP: a.ip, User: "-"})
 		if err := r.Run(context.Background(), inv, check); err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,7 @@
 package actions
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net/netip"
 	"regexp"
 	"strings"
 
@@ -15,7 +12,7 @@ import (
 type KeyKind int
 
 const (
-	KeyAddr KeyKind = iota // data.srcip (Windows events: data.win.eventdata.ipAddress)
+	KeyAddr KeyKind = iota // the alert's address (engine.Alert.Decode says which field)
 	KeyUser                // data.dstuser
 	KeyNone                // stateless: no target, no check_keys (restart-wazuh)
 )
@@ -33,131 +30,40 @@ func KindOf(name string) KeyKind {
 	return KeyAddr
 }
 
-// TargetFromAlert extracts the target of a built-in of the given kind from
-// alert (the alert JSON as execd passes it), and the check_keys keys a Wazuh
-// script would send for it: the address (canonical text, ::ffff: stripped) or
-// the user. KeyNone gives an empty Target and nil keys. Hostile values fail
-// with ErrInvalidTarget and are never passed on.
-func TargetFromAlert(kind KeyKind, alert []byte) (Target, []string, error) {
-	var f alertFields
-	if kind != KeyNone {
-		f = decodeAlert(alert)
-	}
-	return f.target(kind)
-}
-
-// AddrFromAlert returns the validated source address of alert:
-// data.win.eventdata.ipAddress when a Windows event carries one, else data.srcip.
-func AddrFromAlert(alert []byte) (netip.Addr, error) {
-	return decodeAlert(alert).addr()
-}
-
-// UserFromAlert returns the validated user of alert (data.dstuser).
-func UserFromAlert(alert []byte) (string, error) {
-	return decodeAlert(alert).user()
-}
-
-// alertFields are the alert fields built-ins key on. Leaves stay raw, so a
-// value of the wrong JSON type is reported, not skipped.
-type alertFields struct {
-	Data struct {
-		SrcIP   json.RawMessage `json:"srcip"`
-		DstUser json.RawMessage `json:"dstuser"`
-		Win     struct {
-			EventData struct {
-				IPAddress json.RawMessage `json:"ipAddress"`
-			} `json:"eventdata"`
-		} `json:"win"`
-	} `json:"data"`
-}
-
-// decodeAlert reads the fields of alert. An object on the way that is not
-// an object, or an alert that is not JSON, leaves the fields missing.
-func decodeAlert(alert []byte) alertFields {
-	var f alertFields
-	if err := json.Unmarshal(alert, &f); err != nil {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) {
-			return alertFields{}
-		}
-	}
-	return f
-}
-
-func (f alertFields) target(kind KeyKind) (Target, []string, error) {
+// targetOf is the part of the engine's target t that a built-in of the
+// given kind acts upon, and the check_keys keys a Wazuh program would send
+// for it: the address (canonical text) or the user. KeyNone gives an empty
+// Target and nil keys. The engine decoded and validated t (see
+// engine.Target); this adds only what an action refuses on top: loopback and
+// unspecified addresses (targetAddr, the last check before any command
+// line) and the users ValidUser refuses. A target missing the part the kind
+// needs fails with errNoSrcIP or errNoDstUser.
+func targetOf(kind KeyKind, t engine.Target) (Target, []string, error) {
 	switch kind {
 	case KeyNone:
 		return Target{}, nil, nil
 	case KeyUser:
-		u, err := f.user()
-		if err != nil {
+		if t.User == "" {
+			return Target{}, nil, errNoDstUser
+		}
+		if err := ValidUser(t.User); err != nil {
 			return Target{}, nil, err
 		}
-		return Target{User: u}, []string{u}, nil
+		return Target{User: t.User}, []string{t.User}, nil
 	}
-	a, err := f.addr()
+	if !t.Addr.IsValid() {
+		return Target{}, nil, errNoSrcIP
+	}
+	a, err := targetAddr(Target{Addr: t.Addr})
 	if err != nil {
 		return Target{}, nil, err
 	}
 	return Target{Addr: a}, []string{a.String()}, nil
 }
 
-func (f alertFields) addr() (netip.Addr, error) {
-	raw := f.Data.Win.EventData.IPAddress
-	if s, ok, err := rawString(raw, "data.win.eventdata.ipAddress"); err == nil && ok && s != "" && s != "-" {
-		return ParseAddr(s)
-	}
-	s, ok, err := rawString(f.Data.SrcIP, "data.srcip")
-	switch {
-	case err != nil:
-		return netip.Addr{}, err
-	case !ok:
-		return netip.Addr{}, errNoSrcIP
-	}
-	return ParseAddr(s)
-}
-
-func (f alertFields) user() (string, error) {
-	s, ok, err := rawString(f.Data.DstUser, "data.dstuser")
-	switch {
-	case err != nil:
-		return "", err
-	case !ok:
-		return "", errNoDstUser
-	}
-	return s, ValidUser(s)
-}
-
-// rawString decodes a JSON string; ok is false for a missing value.
-func rawString(raw json.RawMessage, name string) (s string, ok bool, err error) {
-	if len(raw) == 0 {
-		return "", false, nil
-	}
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false, fmt.Errorf("%w: %s is not a string", ErrInvalidTarget, name)
-	}
-	return s, true, nil
-}
-
-// ParseAddr validates s as one IP address, the only thing ever passed on to
-// a firewall. An IPv4-mapped IPv6 address (::ffff:1.2.3.4) becomes IPv4;
-// zones, the unspecified and loopback addresses, and anything that is not an
-// address (shell syntax, options such as "-j ACCEPT") are rejected.
-func ParseAddr(s string) (netip.Addr, error) {
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("%w: %q is not an IP address", ErrInvalidTarget, s)
-	}
-	a = a.Unmap()
-	if a.IsUnspecified() || a.IsLoopback() {
-		return netip.Addr{}, fmt.Errorf("%w: %q is not an address to block", ErrInvalidTarget, s)
-	}
-	return a, nil
-}
-
-// The alert lacks the field a built-in keys on.
+// The alert lacks the part of the target a built-in keys on.
 var (
-	errNoSrcIP   = fmt.Errorf("%w: no data.srcip in alert", ErrInvalidTarget)
+	errNoSrcIP   = fmt.Errorf("%w: no address in alert", ErrInvalidTarget)
 	errNoDstUser = fmt.Errorf("%w: no data.dstuser in alert", ErrInvalidTarget)
 )
 
@@ -165,42 +71,19 @@ var (
 // empty name.
 var userRE = regexp.MustCompile(`^[a-zA-Z._0-9@?-]+$`)
 
-// ValidUser checks that s is a user name an account action may touch: Wazuh's
-// syntax, not starting with '-' (it would be read as an option), not root.
-// Accounts with uid 0 under another name are refused where they are looked up.
+// ValidUser checks that s is a user name an account action may touch. The
+// engine already holds users to analysisd's syntax when an alert matches;
+// this is the account action's own policy, the one Wazuh 4.14.7's
+// disable-account applies (is_valid_username): at most 256 characters, not
+// starting with '-' (it would be read as an option), no "..", not root.
+// Accounts with uid 0 under another name are refused where they are looked
+// up (account.go).
 func ValidUser(s string) error {
 	switch {
-	case len(s) > 256 || !userRE.MatchString(s) || strings.HasPrefix(s, "-"):
+	case len(s) > 256 || !userRE.MatchString(s) || strings.HasPrefix(s, "-") || strings.Contains(s, ".."):
 		return fmt.Errorf("%w: %q is not a user name", ErrInvalidTarget, s)
 	case s == "root":
 		return fmt.Errorf("%w: user %q", ErrRefused, s)
 	}
 	return nil
-}
-
-// fieldsTarget is the target of a stored entry, read from the alert values
-// the engine kept for it ("-" when missing) instead of decoding its alert
-// again: the same address (the Windows event's first) or user, validated the
-// same way.
-func fieldsTarget(kind KeyKind, f engine.Fields) (Target, []string, error) {
-	switch kind {
-	case KeyNone:
-		return Target{}, nil, nil
-	case KeyUser:
-		if f.User == "" || f.User == "-" {
-			return Target{}, nil, errNoDstUser
-		}
-		if err := ValidUser(f.User); err != nil {
-			return Target{}, nil, err
-		}
-		return Target{User: f.User}, []string{f.User}, nil
-	}
-	if f.SrcIP == "" || f.SrcIP == "-" {
-		return Target{}, nil, errNoSrcIP
-	}
-	a, err := ParseAddr(f.SrcIP)
-	if err != nil {
-		return Target{}, nil, err
-	}
-	return Target{Addr: a}, []string{a.String()}, nil
 }

@@ -115,38 +115,45 @@ func (l arLog) lines(msgs [][]byte) {
 	}
 }
 
-// serve runs one message line the way a Wazuh 4.x script does after logging
-// "Starting": log the message, extract the target, handshake on add, act,
-// and log "Aborted" or "Ended". Targets are validated before the handshake,
-// so a hostile value is never sent on as a key.
-func serve(ctx context.Context, name string, line []byte, l arLog, resolve resolveFunc, ask askFunc) error {
+// targetFunc returns the engine's target for a parsed message, and, when the
+// message's address was refused as the host's own (stand-alone runs, which
+// check it themselves), that address for the log line.
+type targetFunc func(p *params) (t engine.Target, ownAddr string)
+
+// serve runs one message line the way a Wazuh 4.x program does after logging
+// "Starting": log the message, check the target, handshake on add, act, and
+// log "Aborted" or "Ended". Targets are checked before the handshake, so a
+// refused value is never sent on as a key. Failures before acting wrap
+// errInvalidRun (exit status 255, as Wazuh's programs exit OS_INVALID).
+func serve(ctx context.Context, name string, line []byte, l arLog, target targetFunc, resolve resolveFunc, ask askFunc) error {
 	l.line(string(line))
 	req, p, err := parseRequest(line)
 	if err != nil {
 		l.line("Invalid input format")
-		return err
+		return invalidRun(err)
 	}
 	op := engine.Op(req.Command)
 	if op != engine.OpAdd && op != engine.OpDelete {
 		l.line("Invalid value of 'command'")
-		return fmt.Errorf("%s: invalid command %q", name, req.Command)
+		return invalidRun(fmt.Errorf("%s: invalid command %q", name, req.Command))
 	}
-	kind := KindOf(name)
-	t, keys, err := TargetFromAlert(kind, p.Alert)
-	if err != nil {
-		l.line(targetMessage(err))
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	act, err := resolve(p.ExtraArgs)
+	act, err := resolve(p.ExtraArgs) // our extra_args: a wrong one is said first
 	if err != nil {
 		l.line(err.Error())
-		return err
+		return invalidRun(err)
+	}
+	kind := KindOf(name)
+	et, ownAddr := target(p)
+	t, keys, err := targetOf(kind, et)
+	if err != nil {
+		l.line(targetMessage(name, kind, ownAddr))
+		return invalidRun(fmt.Errorf("%s: %w", name, err))
 	}
 	var expires time.Time
 	if op == engine.OpAdd && kind != KeyNone {
 		d, err := handshake(l, name, keys, ask)
 		if err != nil {
-			return err
+			return invalidRun(err)
 		}
 		if d.Verdict == engine.Abort {
 			refresh(ctx, l, act, t, d.Expires)
@@ -197,16 +204,48 @@ func refresh(ctx context.Context, l arLog, act Action, t Target, expires time.Ti
 	}
 }
 
-// targetMessage is the log line for a target that cannot be used, in
-// Wazuh's words where it has some.
-func targetMessage(err error) string {
+// targetMessage is the log line for a target the built-in name (of the
+// given kind) cannot use: the line Wazuh 4.14.7's program of that name
+// writes, whether the field is missing or refused; for the host's own
+// address ownAddr, which Wazuh's programs would block, our own line.
+func targetMessage(name string, kind KeyKind, ownAddr string) string {
 	switch {
-	case errors.Is(err, errNoSrcIP):
-		return "Cannot read 'srcip' from data"
-	case errors.Is(err, errNoDstUser):
-		return "Cannot read 'dstuser' from data"
-	case errors.Is(err, ErrRefused):
-		return "Invalid username"
+	case kind == KeyUser:
+		return "Cannot read 'dstuser' from data or invalid username format"
+	case ownAddr != "":
+		return "Refusing to block " + ownAddr + ": it is this host's own address or not a single remote host"
 	}
-	return "Unable to run active response (" + err.Error() + ")"
+	switch strings.TrimSuffix(strings.ToLower(name), ".exe") {
+	case "firewall-drop", "firewalld-drop", "host-deny", "ip-customblock":
+		return "Cannot read 'srcip' from data or invalid IP format"
+	}
+	return "Cannot read 'srcip' from data" // route-null, pf, ipfw, npf, netsh
+}
+
+// errInvalidRun marks a run that failed before acting: an unreadable or
+// invalid message, a target that cannot be used, a failed handshake. Wazuh's
+// programs exit OS_INVALID (-1, status 255) then; see ExitStatus.
+var errInvalidRun = errors.New("invalid run")
+
+// invalidRunError is err marked with errInvalidRun; its text is err's.
+type invalidRunError struct{ err error }
+
+func (e invalidRunError) Error() string   { return e.err.Error() }
+func (e invalidRunError) Unwrap() []error { return []error{e.err, errInvalidRun} }
+
+func invalidRun(err error) error { return invalidRunError{err} }
+
+// ExitStatus is the exit status of a stand-alone run that returned err, the
+// one Wazuh 4.14.7's program of the same name exits with: 0 when it ran
+// (an abort included), 255 when it stopped before acting (errInvalidRun).
+// An action that failed gives 1, where Wazuh's programs, which do not check
+// the tools they start, mostly exit 0.
+func ExitStatus(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errInvalidRun):
+		return 255
+	}
+	return 1
 }

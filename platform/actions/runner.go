@@ -45,8 +45,9 @@ func (r *Runner) Has(name string) bool {
 }
 
 // Run runs inv in-process. The action is the built-in named by the base
-// name of inv.Command.Executable; its target comes from the alert in
-// inv.Message, and on add check is asked with the keys a Wazuh script would
+// name of inv.Command.Executable; its target is inv.Target, which the
+// engine decoded and validated (the alert in inv.Message is not read
+// again), and on add check is asked with the keys a Wazuh script would
 // send. The action acts only on Continue, with Decision.Expires as the
 // kernel-side safety net where it has one; on Abort an active block gets its
 // kernel timeout moved to Decision.Expires when that is set.
@@ -57,6 +58,7 @@ func (r *Runner) Run(ctx context.Context, inv engine.Invocation, check engine.Ch
 	}
 	l := newARLog(r.log, name)
 	l.line("Starting")
+	target := func(*params) (engine.Target, string) { return inv.Target, "" }
 	resolve := func(extra []string) (Action, error) { return r.action(name, extra) }
 	ask := func(keys []string, _ []byte) ([]byte, engine.Decision, error) {
 		if check == nil {
@@ -69,7 +71,7 @@ func (r *Runner) Run(ctx context.Context, inv engine.Invocation, check engine.Ch
 		}
 		return answerLine(inv.Message, d.Verdict), d, nil
 	}
-	return serve(ctx, name, inv.Message, l, resolve, ask)
+	return serve(ctx, name, inv.Message, l, target, resolve, ask)
 }
 
 // Reassert applies the blocks of entries again, e.g. after a reboot wiped
@@ -97,7 +99,7 @@ func (r *Runner) Reassert(ctx context.Context, entries []engine.Entry) (rest []e
 			rest = append(rest, e)
 			continue
 		}
-		t, keys, err := fieldsTarget(KindOf(name), e.Fields)
+		t, keys, err := targetOf(KindOf(name), e.Fields.Target())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reassert %s: %w", e.Key, err))
 		}

@@ -55,7 +55,7 @@ func TestRunner_Run(t *testing.T) {
 				keys = k
 				return engine.Decision{Verdict: tt.verdict, Expires: exp}, nil
 			}
-			inv := engine.Invocation{Command: engine.Command{Executable: "firewall-drop"}, Op: tt.op, Message: tt.msg}
+			inv := invocation("firewall-drop", tt.op, tt.msg, engine.Fields{SrcIP: "203.0.113.7", User: "bob"})
 			if err := r.Run(context.Background(), inv, check); err != nil {
 				t.Fatal(err)
 			}
@@ -80,23 +80,45 @@ func prefixed(p string, lines []string) []string {
 	return out
 }
 
-func TestRunner_RunHostile(t *testing.T) {
+// invocation is the engine's Invocation of exe for op with message msg and
+// the alert's fields f: its Target is f.Target(), as engine/table.go fills it.
+func invocation(exe string, op engine.Op, msg []byte, f engine.Fields) engine.Invocation {
+	return engine.Invocation{Command: engine.Command{Executable: exe}, Op: op, Message: msg, Fields: f, Target: f.Target()}
+}
+
+// TestRunner_RunUsesTheEngineTarget: the in-process path acts on the
+// engine's target, never on the alert in the message: a message whose alert
+// says otherwise changes nothing, and with no address in the target the run
+// stops before check_keys with the line Wazuh's firewall-drop writes.
+func TestRunner_RunUsesTheEngineTarget(t *testing.T) {
 	log := &lineLog{}
 	r, acts := fakeRunner(log, "firewall-drop")
-	msg := execdMessage(engine.OpAdd, "firewall-drop", `{"data":{"srcip":"1.2.3.4;rm -rf /"}}`)
+	msg := execdMessage(engine.OpAdd, "firewall-drop", `{"data":{"srcip":"198.51.100.99"}}`)
+	var keys []string
+	check := func(k []string) (engine.Decision, error) { keys = k; return engine.Decision{}, nil }
+	inv := invocation("firewall-drop", engine.OpAdd, msg, engine.Fields{SrcIP: "2001:DB8:0::8", User: "-"})
+	if err := r.Run(context.Background(), inv, check); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keys, []string{"2001:db8::8"}) || !slices.Equal(acts["firewall-drop"].got(), []string{"add 2001:db8::8 exp=0"}) {
+		t.Errorf("keys %q, calls %q", keys, acts["firewall-drop"].got())
+	}
+
+	log = &lineLog{}
+	r, acts = fakeRunner(log, "firewall-drop")
 	asked := false
-	check := func([]string) (engine.Decision, error) { asked = true; return engine.Decision{}, nil }
-	inv := engine.Invocation{Command: engine.Command{Executable: "firewall-drop"}, Op: engine.OpAdd, Message: msg}
+	check = func([]string) (engine.Decision, error) { asked = true; return engine.Decision{}, nil }
+	inv = invocation("firewall-drop", engine.OpAdd, msg, engine.Fields{SrcIP: "-", User: "bob"})
 	err := r.Run(context.Background(), inv, check)
 	if !errors.Is(err, ErrInvalidTarget) {
 		t.Fatalf("err = %v, want ErrInvalidTarget", err)
 	}
 	if asked || len(acts["firewall-drop"].got()) != 0 {
-		t.Error("a hostile value reached check_keys or the action")
+		t.Error("a run without an address reached check_keys or the action")
 	}
-	lines := log.got()
-	if last := lines[len(lines)-1]; !strings.Contains(last, `Unable to run active response (invalid target: "1.2.3.4;rm -rf /"`) {
-		t.Errorf("last log line %q", last)
+	want := prefixed(progFD, []string{"Starting", string(msg), "Cannot read 'srcip' from data or invalid IP format"})
+	if diff := cmp.Diff(want, log.got()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
 	}
 }
 
@@ -116,7 +138,7 @@ func TestRunner_RunErrors(t *testing.T) {
 	}
 
 	acts["firewall-drop"].err = errors.New("boom")
-	inv.Message = execdMessage(engine.OpAdd, "firewall-drop", alertIP)
+	inv = invocation("firewall-drop", engine.OpAdd, execdMessage(engine.OpAdd, "firewall-drop", alertIP), engine.Fields{SrcIP: "203.0.113.7", User: "bob"})
 	if err := r.Run(ctx, inv, cont); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("action error: %v", err)
 	}
@@ -130,8 +152,8 @@ func TestRunner_RunErrors(t *testing.T) {
 		t.Errorf("action ran %d times, want once (before the check_keys failure)", n)
 	}
 
-	inv = engine.Invocation{Command: engine.Command{Executable: "disable-account"}, Op: engine.OpAdd,
-		Message: execdMessage(engine.OpAdd, "disable-account", `{"data":{"dstuser":"root"}}`)}
+	inv = invocation("disable-account", engine.OpAdd, execdMessage(engine.OpAdd, "disable-account", `{"data":{"dstuser":"root"}}`),
+		engine.Fields{SrcIP: "-", User: "root"})
 	if err := r.Run(ctx, inv, cont); !errors.Is(err, ErrRefused) {
 		t.Errorf("root: %v", err)
 	}
@@ -145,7 +167,7 @@ func TestRunner_RunUserAndStateless(t *testing.T) {
 	check := func(k []string) (engine.Decision, error) { keys = k; return engine.Decision{}, nil }
 
 	msg := execdMessage(engine.OpAdd, "disable-account", alertIP)
-	inv := engine.Invocation{Command: engine.Command{Executable: "disable-account"}, Op: engine.OpAdd, Message: msg}
+	inv := invocation("disable-account", engine.OpAdd, msg, engine.Fields{SrcIP: "203.0.113.7", User: "bob"})
 	if err := r.Run(ctx, inv, check); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +177,7 @@ func TestRunner_RunUserAndStateless(t *testing.T) {
 
 	keys = nil
 	msg = execdMessage(engine.OpAdd, "restart-wazuh", `{"rule":{}}`)
-	inv = engine.Invocation{Command: engine.Command{Executable: "restart-wazuh"}, Op: engine.OpAdd, Message: msg}
+	inv = invocation("restart-wazuh", engine.OpAdd, msg, engine.Fields{SrcIP: "-", User: "-"})
 	if err := r.Run(ctx, inv, check); err != nil {
 		t.Fatal(err)
 	}

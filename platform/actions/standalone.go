@@ -15,41 +15,65 @@ import (
 // rarely more than a few kilobytes, and Wazuh's own scripts stop at 64 KiB.
 const maxMessage = 16 << 20
 
-// Standalone runs the built-in name as a Wazuh 4.x active-response script
-// would, speaking execd's protocol: it reads one message line from stdin; for
+// Standalone runs the built-in name as Wazuh 4.14.7's program of that name
+// does, speaking execd's protocol: it reads one message line from stdin; for
 // an add it writes a check_keys line on stdout and reads the answer, acting
-// only on "continue"; a delete acts at once. It logs to log the lines a
-// Wazuh script writes to active-responses.log. The daemon calls it for
-// "threatlockdown ar NAME" and when started as NAME (argv[0]), so the binary
-// drops into a Wazuh agent's active-response/bin unchanged.
+// only on "continue"; a delete acts at once. It logs to log the lines that
+// program writes to active-responses.log, in the same order and words, and
+// returns an error whose ExitStatus is the program's exit status. The
+// daemon calls it for "threatlockdown ar NAME" and when started as NAME
+// (argv[0]), so the binary drops into a Wazuh agent's active-response/bin
+// unchanged.
+//
+// The alert is decoded with the engine's decoder and its target checked by
+// the engine's rules (engine.Alert.Target), host (nil: none known) being the
+// host's addresses: unlike Wazuh's programs, the host's own address,
+// loopback, link-local and multicast are never blocked.
 //
 // execd's answer carries no revert time, so blocks made this way have no
 // kernel-side timeout: execd's delete lifts them.
-func Standalone(ctx context.Context, name string, stdin io.Reader, stdout io.Writer, log ARLogger) error {
+func Standalone(ctx context.Context, name string, stdin io.Reader, stdout io.Writer, log ARLogger, host engine.HostAddrs) error {
 	r := NewRunner(Config{}, log)
 	defer r.Close()
-	return r.Standalone(ctx, name, stdin, stdout)
+	return r.Standalone(ctx, name, stdin, stdout, host)
 }
 
 // Standalone is the package's Standalone with r's configuration.
-func (r *Runner) Standalone(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) error {
+func (r *Runner) Standalone(ctx context.Context, name string, stdin io.Reader, stdout io.Writer, host engine.HostAddrs) error {
 	l := newARLog(r.log, name)
 	l.line("Starting")
 	br := bufio.NewReader(io.LimitReader(stdin, maxMessage))
 	line, err := readLine(br)
 	if err != nil {
 		l.line("Cannot read input from stdin")
-		return fmt.Errorf("%s: read message: %w", name, err)
+		return invalidRun(fmt.Errorf("%s: read message: %w", name, err))
 	}
 	if !r.Has(name) {
 		l.line("Invalid system")
 		return fmt.Errorf("%w: %q", ErrUnknownAction, name)
 	}
+	target := func(p *params) (engine.Target, string) { return alertTarget(p.Alert, host) }
 	resolve := func(extra []string) (Action, error) { return r.action(name, extra) }
 	ask := func(_ []string, checkLine []byte) ([]byte, engine.Decision, error) {
 		return askExecd(l, br, stdout, checkLine)
 	}
-	return serve(ctx, name, line, l, resolve, ask)
+	return serve(ctx, name, line, l, target, resolve, ask)
+}
+
+// alertTarget decodes alert, the "alert" of execd's message, with the
+// engine's decoder and rules. A field the rules refuse is left out (the run
+// then logs Wazuh's line for a missing one), except that the host's own
+// address is returned as ownAddr, for a line of its own.
+func alertTarget(alert []byte, host engine.HostAddrs) (t engine.Target, ownAddr string) {
+	var a engine.Alert
+	if err := a.Decode(alert); err != nil {
+		return engine.Target{}, "" // not an alert: no target, as in Wazuh's programs
+	}
+	t, err := a.Target(host)
+	if errors.Is(err, engine.ErrOwnAddress) {
+		ownAddr = string(a.SrcIP)
+	}
+	return t, ownAddr
 }
 
 // askExecd writes checkLine to execd and reads its verdict.
@@ -81,11 +105,12 @@ func askExecd(l arLog, br *bufio.Reader, w io.Writer, checkLine []byte) ([]byte,
 	return answer, d, nil
 }
 
-// readLine reads one line without its end; a last line without a newline
-// counts, like fgets.
+// readLine reads one line without its end, as Wazuh's programs read it with
+// fgets: only end of input with nothing read fails (io.ErrUnexpectedEOF); a
+// last line without a newline counts, and a blank line is a line.
 func readLine(br *bufio.Reader) ([]byte, error) {
 	line, err := br.ReadBytes('\n')
-	if len(bytes.TrimSpace(line)) == 0 {
+	if len(line) == 0 {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
