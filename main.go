@@ -87,9 +87,12 @@ func main() {
 // report prints err for a person and returns the exit code.
 func report(err error, stderr io.Writer) int {
 	var confErr *ossecconf.Error
+	var status exitStatus
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &status): // a stand-alone built-in: its log says why
+		return int(status)
 	case errors.Is(err, errUsage):
 		fmt.Fprint(stderr, usage())
 		return 2
