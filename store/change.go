@@ -77,12 +77,14 @@ func checkKey(what, k string) error {
 func cloneEntry(e engine.Entry) engine.Entry {
 	e.Params = clone(e.Params)
 	e.Command.ExtraArgs = clone(e.Command.ExtraArgs)
+	e.Command.Expect = expectOf(expectFlags(e.Command.Expect)) // as DB keeps it
 	return e
 }
 
 func cloneJob(j engine.Job) engine.Job {
 	j.Params = clone(j.Params)
 	j.Command.ExtraArgs = clone(j.Command.ExtraArgs)
+	j.Command.Expect = expectOf(expectFlags(j.Command.Expect))
 	j.Repeated = clone(j.Repeated)
 	return j
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -50,8 +51,7 @@ const (
 // order the legacy argv carries them ("username" is read as user).
 var expectFields = [...]string{"srcip", "user", "filename"}
 
-// expectLists are the decoded Command.Expect of each flags value, built
-// once and shared (never changed), so that entries hold no copy. Records
+// expectLists are the decoded Command.Expect of each flags value. Records
 // written before <expect> was kept have the bits clear: "not given".
 var expectLists = func() (l [1 << len(expectFields)][]string) {
 	for bits := range l {
@@ -84,11 +84,12 @@ func expectFlags(expect []string) byte {
 	return f
 }
 
+// expectOf decodes Command.Expect, in expectFields order, in fresh memory.
 func expectOf(flags byte) []string {
 	if flags&flagExpect == 0 {
 		return nil
 	}
-	return expectLists[flags>>2&(1<<len(expectFields)-1)]
+	return slices.Clone(expectLists[flags>>2&(1<<len(expectFields)-1)])
 }
 
 // headSize is the fixed prefix of an entry: format, Seq and Expires.

@@ -27,6 +27,7 @@ func entryScenarios() []scenario {
 		Location: "sshd", Filename: "-"}
 	full.Offences = 2
 	full.Job = 1 << 40
+	full.Command.Expect = []string{"srcip", "user"}
 	loaded := full
 	loaded.Params = nil
 	return []scenario{

@@ -172,15 +172,17 @@ func testNoAliasing(t *testing.T, h Harness) {
 	e := entry("a", 1, time.Hour)
 	e.Params = []byte(`{"x":1}`)
 	e.Command.ExtraArgs = []string{"-v"}
+	e.Command.Expect = []string{"srcip"}
 	if err := s.Apply(engine.Change{Put: []engine.Entry{e}}); err != nil {
 		t.Fatal(err)
 	}
-	e.Params[0], e.Command.ExtraArgs[0] = 'X', "changed"
+	e.Params[0], e.Command.ExtraArgs[0], e.Command.Expect[0] = 'X', "changed", "user"
 	first, err := s.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	first.Entries[0].Command.ExtraArgs[0] = "loaded"
+	first.Entries[0].Command.Expect[0] = "filename"
 	first.Offences["new"] = 1
 	p, err := s.Params("a")
 	if err != nil {
@@ -189,6 +191,7 @@ func testNoAliasing(t *testing.T, h Harness) {
 	p[1] = 'Y'
 	want := entry("a", 1, time.Hour)
 	want.Command.ExtraArgs = []string{"-v"}
+	want.Command.Expect = []string{"srcip"}
 	CheckState(t, s, engine.State{Entries: []engine.Entry{want}})
 	checkParams(t, s, nil, map[string]string{"a": `{"x":1}`})
 
