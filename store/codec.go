@@ -1,10 +1,10 @@
 package store
 
 import (
-	"slices"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
