@@ -32,6 +32,13 @@ type HistoryEvent struct {
 	Line    int    // of the <active-response> block in ossec.conf; 0 when unknown
 	Command string // the <command> name
 	Key     string // the table key, once decided (adds with a timeout, reverts)
+	// Repeats is how many more events like this one (same target, outcome,
+	// rule, level, groups, block, command and key) the same commit held,
+	// merged into it: a storm from one address is a record per commit, not
+	// per alert. The last of them was LastAlertID, at Last.
+	Repeats     int
+	LastAlertID string
+	Last        time.Time
 }
 
 // Outcomes of a HistoryEvent.
@@ -95,13 +102,41 @@ func (h *history) push(ev HistoryEvent) {
 	h.pending = append(h.pending, ev)
 }
 
-// take returns the events waiting, for the Change being prepared.
+// take returns the events waiting, for the Change being prepared, with
+// repeats merged (see HistoryEvent.Repeats).
 func (h *history) take() []HistoryEvent {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	ev := h.pending
+	evs := h.pending
 	h.pending = nil
-	return ev
+	h.mu.Unlock()
+	return mergeRepeats(evs)
+}
+
+// mergeRepeats merges each event into the first one like it, in place.
+func mergeRepeats(evs []HistoryEvent) []HistoryEvent {
+	if len(evs) < 2 {
+		return evs
+	}
+	type like struct {
+		target, outcome, rule, groups, command, key string
+		level, line                                 int
+	}
+	first := make(map[like]int, len(evs))
+	out := evs[:0]
+	for _, ev := range evs {
+		k := like{ev.Target, ev.Outcome, ev.RuleID, ev.Groups, ev.Command, ev.Key, ev.Level, ev.Line}
+		if i, ok := first[k]; ok {
+			out[i].Repeats += 1 + ev.Repeats
+			out[i].LastAlertID, out[i].Last = ev.AlertID, ev.Time
+			if ev.Repeats > 0 {
+				out[i].LastAlertID, out[i].Last = ev.LastAlertID, ev.Last
+			}
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, ev)
+	}
+	return out
 }
 
 // HistoryDropped is how many history events were dropped because the

@@ -129,7 +129,9 @@ func parseHistoryKey(k []byte) (target []byte, t time.Time, err error) {
 
 // historyFormat is the first byte of a record: format 1 is the strings
 // Outcome, AlertID, RuleID, Groups, Command, Key (uvarint length, bytes),
-// then varint Level and uvarint Line. The target and time are in the key.
+// then varint Level, uvarint Line and uvarint Repeats; when Repeats is not
+// 0, varint nanoseconds from the time to Last, and the string LastAlertID.
+// The target and time are in the key.
 const historyFormat = 1
 
 func encodeHistory(ev engine.HistoryEvent) []byte {
@@ -140,7 +142,14 @@ func encodeHistory(ev engine.HistoryEvent) []byte {
 		b = append(b, s...)
 	}
 	b = binary.AppendVarint(b, int64(ev.Level))
-	return binary.AppendUvarint(b, uint64(ev.Line))
+	b = binary.AppendUvarint(b, uint64(ev.Line))
+	b = binary.AppendUvarint(b, uint64(ev.Repeats))
+	if ev.Repeats == 0 {
+		return b
+	}
+	b = binary.AppendVarint(b, int64(ev.Last.Sub(ev.Time)))
+	b = binary.AppendUvarint(b, uint64(len(ev.LastAlertID)))
+	return append(b, ev.LastAlertID...)
 }
 
 var errHistoryRecord = errors.New("bad history record")
@@ -166,11 +175,31 @@ func decodeHistory(k, v []byte) (engine.HistoryEvent, error) {
 	if w <= 0 {
 		return ev, fmt.Errorf("%w of %q: level", errHistoryRecord, target)
 	}
-	line, w2 := binary.Uvarint(v[w:])
-	if w2 <= 0 || w+w2 != len(v) {
-		return ev, fmt.Errorf("%w of %q: line", errHistoryRecord, target)
+	v = v[w:]
+	var nums [2]uint64
+	for i := range nums {
+		n, w := binary.Uvarint(v)
+		if w <= 0 {
+			return ev, fmt.Errorf("%w of %q: line or repeats", errHistoryRecord, target)
+		}
+		nums[i], v = n, v[w:]
 	}
-	ev.Level, ev.Line = int(level), int(line)
+	ev.Level, ev.Line, ev.Repeats = int(level), int(nums[0]), int(nums[1])
+	if ev.Repeats > 0 {
+		d, w := binary.Varint(v)
+		if w <= 0 {
+			return ev, fmt.Errorf("%w of %q: last", errHistoryRecord, target)
+		}
+		ev.Last = ev.Time.Add(time.Duration(d))
+		n, w2 := binary.Uvarint(v[w:])
+		if w2 <= 0 || uint64(len(v)-w-w2) != n {
+			return ev, fmt.Errorf("%w of %q: last alert", errHistoryRecord, target)
+		}
+		ev.LastAlertID, v = string(v[w+w2:]), nil
+	}
+	if len(v) != 0 {
+		return ev, fmt.Errorf("%w of %q: %d bytes too many", errHistoryRecord, target, len(v))
+	}
 	return ev, nil
 }
 

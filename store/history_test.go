@@ -81,7 +81,9 @@ func TestHistory_RoundTrip(t *testing.T) {
 		if err := s.Apply(engine.Change{History: []engine.HistoryEvent{user}, BootID: "b"}); err != nil {
 			t.Fatal(err)
 		}
-		applyHistory(t, s, event("203.0.113.7", t0.Add(time.Second), engine.HistoryReverted, "1.4"))
+		merged := event("203.0.113.7", t0.Add(time.Second), engine.HistoryReverted, "1.4")
+		merged.Repeats, merged.LastAlertID, merged.Last = 41, "1.45", t0.Add(3*time.Second+time.Millisecond)
+		applyHistory(t, s, merged)
 		got, err := s.History("203.0.113.7")
 		if err != nil {
 			t.Fatal(err)
@@ -93,6 +95,11 @@ func TestHistory_RoundTrip(t *testing.T) {
 		want.Time = a.Time.UTC()
 		if !reflect.DeepEqual(got[0], want) || got[0].Time.Location() != time.UTC {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got[0], want)
+		}
+		want = merged
+		want.Time, want.Last = merged.Time.UTC(), merged.Last.UTC()
+		if !reflect.DeepEqual(got[2], want) {
+			t.Errorf("round trip of merged events:\n got %+v\nwant %+v", got[2], want)
 		}
 		applyHistory(t, s, b)
 		if ids := alertsOf(t, s, "203.0.113.7"); !reflect.DeepEqual(ids, []string{"1.1", "1.3", "1.4", "1.2"}) {
@@ -353,16 +360,19 @@ func TestHistory_MemoryPrunesItself(t *testing.T) {
 
 func TestHistory_DecodeRejects(t *testing.T) {
 	k := historyKey("203.0.113.7", t0, 1)
-	good := encodeHistory(event("203.0.113.7", t0, engine.HistoryApplied, "1.1"))
-	if _, err := decodeHistory(k, good); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range [][]byte{nil, {2}, good[:len(good)-1], append(append([]byte{}, good...), 0), good[:5]} {
-		if _, err := decodeHistory(k, v); err == nil {
-			t.Errorf("decoded %x", v)
+	merged := event("203.0.113.7", t0, engine.HistoryApplied, "1.1")
+	merged.Repeats, merged.LastAlertID, merged.Last = 1, "1.2", t0.Add(time.Second)
+	for _, good := range [][]byte{encodeHistory(event("203.0.113.7", t0, engine.HistoryApplied, "1.1")), encodeHistory(merged)} {
+		if _, err := decodeHistory(k, good); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range [][]byte{nil, {2}, good[:len(good)-1], append(append([]byte{}, good...), 0), good[:5]} {
+			if _, err := decodeHistory(k, v); err == nil {
+				t.Errorf("decoded %x", v)
+			}
 		}
 	}
-	if _, err := decodeHistory([]byte("203.0.113.7"), good); err == nil {
+	if _, err := decodeHistory([]byte("203.0.113.7"), encodeHistory(merged)); err == nil {
 		t.Error("decoded a key without its time")
 	}
 }

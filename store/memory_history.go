@@ -43,7 +43,7 @@ func (h *memoryHistory) put(evs []engine.HistoryEvent) {
 	var latest time.Time
 	touched := map[string]bool{}
 	for _, ev := range evs {
-		ev.Time = storedTime(ev.Time)
+		ev.Time, ev.Last = storedTime(ev.Time), storedTime(ev.Last)
 		h.seq++
 		list := append(h.byTarget[ev.Target], memoryEvent{ev: ev, seq: h.seq})
 		if n := len(list); n > 1 && list[n-2].ev.Time.After(ev.Time) { // rare: keep time order
