@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
 
 	"github.com/threatlockdown/threatlockdown/engine"
 )
@@ -32,8 +34,11 @@ const maxMessage = 16 << 20
 //
 // execd's answer carries no revert time, so blocks made this way have no
 // kernel-side timeout: execd's delete lifts them.
+//
+// The actions' own warnings go to active-responses.log too, as Wazuh's
+// programs write theirs there; nothing goes to stderr.
 func Standalone(ctx context.Context, name string, stdin io.Reader, stdout io.Writer, log ARLogger, host engine.HostAddrs) error {
-	r := NewRunner(Config{}, log)
+	r := NewRunner(standaloneConfig(log, name), log)
 	defer r.Close()
 	return r.Standalone(ctx, name, stdin, stdout, host)
 }
@@ -121,3 +126,44 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 	return bytes.TrimRight(line, "\r\n"), nil
 }
+
+// standaloneConfig is the configuration of the actions of a stand-alone
+// run of name: their warnings become lines of name in log.
+func standaloneConfig(log ARLogger, name string) Config {
+	return Config{Logger: slog.New(&warnHandler{l: newARLog(log, name)})}
+}
+
+// warnHandler is a slog.Handler writing warnings and errors as lines of
+// active-responses.log ("msg key=value ..."), and dropping the rest.
+type warnHandler struct {
+	l     arLog
+	attrs []slog.Attr
+}
+
+func (h *warnHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn
+}
+
+func (h *warnHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	add := func(a slog.Attr) bool {
+		if !a.Equal(slog.Attr{}) {
+			fmt.Fprintf(&b, " %s=%s", a.Key, a.Value.Resolve())
+		}
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	h.l.line(b.String())
+	return nil
+}
+
+func (h *warnHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &warnHandler{l: h.l, attrs: append(h.attrs[:len(h.attrs):len(h.attrs)], attrs...)}
+}
+
+// WithGroup is not needed by the actions: groups are flattened.
+func (h *warnHandler) WithGroup(string) slog.Handler { return h }

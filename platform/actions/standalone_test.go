@@ -286,3 +286,21 @@ func TestStandalone_ActionFails(t *testing.T) {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
 }
+
+// TestStandalone_ActionWarnings: in a stand-alone run the actions'
+// warnings are lines of active-responses.log, as Wazuh's programs write
+// theirs; information is dropped, and nothing is left for stderr.
+func TestStandalone_ActionWarnings(t *testing.T) {
+	log := &lineLog{}
+	l := standaloneConfig(log, "pf").Logger
+	l.Info("nftables unavailable, using iptables")
+	l.With("script", "pf").Warn("active response may not have an effect", "reason", "pf is disabled")
+	l.Error("boom", "n", 3)
+	want := []string{
+		"active-response/bin/pf: active response may not have an effect script=pf reason=pf is disabled",
+		"active-response/bin/pf: boom n=3",
+	}
+	if diff := cmp.Diff(want, log.got()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
+	}
+}
