@@ -12,8 +12,10 @@ import (
 type Repairer interface {
 	Reasserter
 	// Missing returns those of entries (active, of any command) whose blocks
-	// the runner owns and finds missing from the OS.
-	Missing(ctx context.Context, entries []Entry) ([]Entry, error)
+	// the runner owns and finds missing from the OS. The entries are the
+	// table's own, shared: they must not be changed. Pointers, so that a
+	// check of 100,000 blocks copies 800 KB, not 35 MB, every time.
+	Missing(ctx context.Context, entries []*Entry) ([]*Entry, error)
 	// Changes delivers, when the OS reports that another process changed
 	// what the runner owns, who did it as the OS names it (may be ""). Nil
 	// when the runner cannot watch: the periodic check still runs.
@@ -130,14 +132,15 @@ func (e *Engine) repair(ctx context.Context, r Repairer, who string) int {
 
 // activeEntries is a snapshot of the entries whose blocks should be in
 // place: written, not being deleted, not expired.
-func (e *Engine) activeEntries() []Entry {
+// The table's entries are never changed in place, so they are shared.
+func (e *Engine) activeEntries() []*Entry {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.now()
-	out := make([]Entry, 0, len(e.table))
+	out := make([]*Entry, 0, len(e.table))
 	for _, t := range e.table {
 		if !t.pending && !t.deleting && t.Expires.After(now) {
-			out = append(out, *t.Entry)
+			out = append(out, t.Entry)
 		}
 	}
 	return out
@@ -145,10 +148,10 @@ func (e *Engine) activeEntries() []Entry {
 
 // claimRepairs marks the entries still current (same generation, no delete
 // started) as being repaired, and returns them.
-func (e *Engine) claimRepairs(missing []Entry) []Entry {
+func (e *Engine) claimRepairs(missing []*Entry) []Entry {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	claimed := missing[:0]
+	claimed := make([]Entry, 0, len(missing))
 	for _, en := range missing {
 		t := e.table[en.Key]
 		if t == nil || t.Seq != en.Seq || t.pending || t.deleting || t.repairing {

@@ -17,11 +17,11 @@ type repairRunner struct {
 
 func (r *repairRunner) Changes() <-chan string { return r.changes }
 
-func (r *repairRunner) Missing(_ context.Context, entries []Entry) ([]Entry, error) {
+func (r *repairRunner) Missing(_ context.Context, entries []*Entry) ([]*Entry, error) {
 	r.w.mu.Lock()
 	defer r.w.mu.Unlock()
 	r.checks++
-	var missing []Entry
+	var missing []*Entry
 	for _, en := range entries {
 		if en.Command.Executable == "firewall-drop" && !r.w.kernel[en.Key] {
 			missing = append(missing, en)

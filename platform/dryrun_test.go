@@ -119,7 +119,7 @@ func TestDryRun_RunsNothing(t *testing.T) {
 	if rest, err := r.Reassert(context.Background(), e); len(rest) != 1 || err != nil {
 		t.Errorf("Reassert = %v, %v; want the entry back for Run", rest, err)
 	}
-	if miss, err := r.Missing(context.Background(), e); miss != nil || err != nil {
+	if miss, err := r.Missing(context.Background(), []*engine.Entry{&e[0]}); miss != nil || err != nil {
 		t.Errorf("Missing = %v, %v", miss, err)
 	}
 	if r.Changes() != nil {

@@ -152,18 +152,18 @@ func (r *Runner) Reassert(ctx context.Context, entries []engine.Entry) ([]engine
 	if r.DryRun {
 		return entries, nil
 	}
-	mine, rest := r.split(entries)
+	mine, rest := split(r, entries)
 	more, err := r.Builtins.Reassert(ctx, mine)
 	return append(rest, more...), err
 }
 
 // Missing returns the entries of built-ins whose blocks went missing from
 // the OS; scripts are not checked, nor is anything in a dry run.
-func (r *Runner) Missing(ctx context.Context, entries []engine.Entry) ([]engine.Entry, error) {
+func (r *Runner) Missing(ctx context.Context, entries []*engine.Entry) ([]*engine.Entry, error) {
 	if r.DryRun {
 		return nil, nil
 	}
-	mine, _ := r.split(entries)
+	mine, _ := split(r, entries)
 	return r.Builtins.Missing(ctx, mine)
 }
 
@@ -183,24 +183,47 @@ func (r *Runner) Close() error {
 	return r.Builtins.Close()
 }
 
-// split sorts entries into those of built-ins and those of scripts, with
-// one look at active-response/bin per executable.
-func (r *Runner) split(entries []engine.Entry) (mine, rest []engine.Entry) {
-	mine = make([]engine.Entry, 0, len(entries))
+// split sorts entries (Entry or *Entry) into those of built-ins and those
+// of scripts, with one look at active-response/bin per executable. When all
+// are built-ins (the common case) mine is entries itself: no copy of a
+// table of 100,000 entries.
+func split[E engine.Entry | *engine.Entry](r *Runner, entries []E) (mine, rest []E) {
 	builtin := make(map[string]bool)
-	for _, e := range entries {
-		b, seen := builtin[e.Command.Executable]
+	isBuiltin := func(e E) bool {
+		exe := executableOf(e)
+		b, seen := builtin[exe]
 		if !seen {
-			b = r.Builtin(e.Command.Executable)
-			builtin[e.Command.Executable] = b
+			b = r.Builtin(exe)
+			builtin[exe] = b
 		}
-		if b {
+		return b
+	}
+	i := 0
+	for i < len(entries) && isBuiltin(entries[i]) {
+		i++
+	}
+	if i == len(entries) {
+		return entries, nil
+	}
+	mine = append(make([]E, 0, len(entries)), entries[:i]...)
+	for _, e := range entries[i:] {
+		if isBuiltin(e) {
 			mine = append(mine, e)
 		} else {
 			rest = append(rest, e)
 		}
 	}
 	return mine, rest
+}
+
+func executableOf[E engine.Entry | *engine.Entry](e E) string {
+	switch e := any(e).(type) {
+	case *engine.Entry:
+		return e.Command.Executable
+	case engine.Entry:
+		return e.Command.Executable
+	}
+	return ""
 }
 
 // prepare finds and checks the executable and builds how it is started;

@@ -29,14 +29,14 @@ var _ engine.Repairer = (*Runner)(nil)
 // Missing returns those of entries whose built-in can list its blocks and
 // does not find theirs. Entries of other executables, and of built-ins
 // that cannot list (iptables, host-deny, pf, ...), are not checked.
-func (r *Runner) Missing(ctx context.Context, entries []engine.Entry) ([]engine.Entry, error) {
+func (r *Runner) Missing(ctx context.Context, entries []*engine.Entry) ([]*engine.Entry, error) {
 	type group struct {
 		has     func(Target) bool
 		err     error
 		checked bool
 	}
 	groups := make(map[string]*group)
-	var missing []engine.Entry
+	var missing []*engine.Entry
 	var errs []error
 	for _, e := range entries {
 		name := baseName(e.Command.Executable)
