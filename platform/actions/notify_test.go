@@ -298,3 +298,17 @@ func TestNotification_TLS(t *testing.T) {
 		t.Errorf("empty ca: %v", err)
 	}
 }
+
+// TestNotification_Bounded checks the default time limits: every try,
+// with the waits between them, ends well within the daemon's 60 s limit
+// for a built-in, so a dead endpoint never costs the run its limit.
+func TestNotification_Bounded(t *testing.T) {
+	n := NewNotification("ossec-slack", Config{})
+	worst := time.Duration(n.attempts) * n.attemptTimeout
+	for i, wait := 1, n.backoff; i < n.attempts; i, wait = i+1, wait*2 {
+		worst += wait
+	}
+	if n.attempts < 2 || n.attemptTimeout < time.Second || worst > 30*time.Second {
+		t.Errorf("%d tries of %v: at worst %v, want a few tries within 30 s", n.attempts, n.attemptTimeout, worst)
+	}
+}
