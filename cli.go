@@ -191,20 +191,17 @@ func cmdExplain(ctx context.Context, args []string, s stdio) error {
 }
 
 // offlineExplain explains with ossec.conf as it is on disk and the store's
-// active responses, when no daemon runs.
+// active responses and history, when no daemon runs.
 func (c *client) offlineExplain() (explainView, error) {
 	cfg, _, err := c.loadConfig()
 	if err != nil {
 		return explainView{}, err
 	}
 	var active []engine.ActiveEntry
-	if len(c.req.Args) > 0 {
-		st, err := c.loadStore()
-		if err != nil {
+	var hist engine.HistoryReader
+	if len(c.req.Args) == 1 {
+		if active, hist, err = c.offlineStore(c.req.Args[0]); err != nil {
 			return explainView{}, err
-		}
-		for _, e := range st.Entries {
-			active = append(active, engine.ActiveEntry{Entry: e})
 		}
 	}
 	host := platform.NewHostAddrs(slog.New(slog.DiscardHandler))
@@ -213,7 +210,7 @@ func (c *client) offlineExplain() (explainView, error) {
 		c.confPath(), c.AgentID)
 	return c.explainRequest(c.req, func(a []byte) (engine.Explanation, error) {
 		return engine.ExplainConfig(cfg, c.AgentID, host, a)
-	}, active)
+	}, active, hist)
 }
 
 func printExplain(w io.Writer, x explainView) {
@@ -224,6 +221,7 @@ func printExplain(w io.Writer, x explainView) {
 			fmt.Fprintf(w, "%s: active\n", x.Target)
 			printEntries(w, x.Active)
 		}
+		printHistory(w, x.History)
 		fmt.Fprintf(w, "\n%s\n", x.Note)
 	}
 	for _, a := range x.Alerts {

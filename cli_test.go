@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/threatlockdown/threatlockdown/engine"
 )
 
 // The control commands, end to end: the CLI's own code (run) against a
@@ -117,14 +119,13 @@ func TestCLI_ExplainTriggerReload(t *testing.T) {
 	waitCalls(t, d, 1, 5*time.Second)
 	waitList(t, d, 1)
 
-	var x explainView
-	tldJSON(t, root, &x, "explain", "203.0.113.60")
-	if len(x.Active) != 1 || len(x.Alerts) != 1 || x.Alerts[0].ID != "21.1" || !x.Alerts[0].Responses[0].Runs ||
-		x.Alerts[0].Responses[0].Line != 7 {
+	x := waitHistory(t, d, "203.0.113.60", 1)
+	if len(x.Active) != 1 || x.History[0].AlertID != "21.1" || x.History[0].Outcome != engine.HistoryApplied ||
+		x.History[0].Line != 7 {
 		t.Errorf("explain 203.0.113.60: %+v", x)
 	}
-	tldJSON(t, root, &x, "explain", "198.51.100.61")
-	if len(x.Active) != 0 || len(x.Alerts) != 1 || x.Alerts[0].Responses[0].Reason != "white_list" {
+	x = waitHistory(t, d, "198.51.100.61", 1)
+	if len(x.Active) != 0 || x.History[0].Outcome != "escaped:white_list" {
 		t.Errorf("explain 198.51.100.61: %+v", x)
 	}
 	out, _, code := tld(t, root, "explain", "--alert", `{"rule":{"level":3,"id":"1"},"data":{"srcip":"203.0.113.62"}}`)
@@ -189,7 +190,7 @@ func TestCLI_NotRunning(t *testing.T) {
 	}
 	var x explainView
 	tldJSON(t, root, &x, "explain", "203.0.113.70")
-	if len(x.Active) != 1 || len(x.Alerts) != 1 || !x.Alerts[0].Responses[0].Runs {
+	if len(x.Active) != 1 || len(x.History) != 1 || x.History[0].Outcome != engine.HistoryApplied || len(x.Alerts) != 0 {
 		t.Errorf("explain without a daemon: %+v", x)
 	}
 }

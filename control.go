@@ -65,7 +65,7 @@ func (m *Main) handle(ctx context.Context, p control.Peer, r control.Request) (a
 	case "list":
 		return entryViews(d.engine.Active()), nil
 	case "explain":
-		return m.explainRequest(r, d.engine.Explain, d.engine.Active())
+		return m.explainRequest(r, d.engine.Explain, d.engine.Active(), d.history)
 	case "unblock":
 		return m.unblock(ctx, p, r)
 	case "trigger":

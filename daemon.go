@@ -41,7 +41,8 @@ type daemonState struct {
 	reload  *reloader
 	control *control.Server
 	metrics *metrics.Metrics // nil without --metrics
-	closers []io.Closer      // closed by Close, last first
+	history engine.HistoryReader
+	closers []io.Closer // closed by Close, last first
 	ran     bool
 }
 
@@ -101,6 +102,7 @@ func (m *Main) Open() (err error) {
 		return err
 	}
 	d.closers = append(d.closers, st)
+	d.history, _ = st.(engine.HistoryReader) // before any wrapper: explain reads it
 	if m.hooks.wrapStore != nil {
 		st = m.hooks.wrapStore(st)
 	}
@@ -278,9 +280,11 @@ func (m *Main) loadConfig() (*engine.Config, []byte, error) {
 
 func (m *Main) openStore() (engine.Store, error) {
 	if m.DryRun {
-		return store.NewMemory(), nil // a rehearsal leaves the real state alone
+		mem := store.NewMemory() // a rehearsal leaves the real state alone
+		mem.SetHistory(m.History, 0)
+		return mem, nil
 	}
-	return store.Open(m.dbPath())
+	return store.Open(m.dbPath(), store.WithHistory(m.History, 0))
 }
 
 // checkScripts logs each command of cfg whose file in active-response/bin

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine/ossecconf"
 	"github.com/threatlockdown/threatlockdown/platform"
@@ -45,7 +46,7 @@ type command struct {
 // commands are the subcommands, in the order usage lists them. One line
 // adds a command.
 var commands = []command{
-	{"run", "[--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner] [--log-level LEVEL] [--metrics ADDR]", cmdRun},
+	{"run", "[--root DIR] [--alerts FILE]... [--agent-id ID] [--dry-run] [--allow-any-owner] [--log-level LEVEL] [--metrics ADDR] [--history DURATION]", cmdRun},
 	{"check", "[--root DIR]", cmdCheck},
 	{"replay", "FILE... [--root DIR] [--config FILE] [--agent-id ID] [--json] [--since T] [--until T]", cmdReplay},
 	{"status", "[--root DIR] [--json]", cmdStatus},
@@ -173,6 +174,10 @@ type Main struct {
 	// Metrics is the loopback address of the Prometheus endpoint; "" for none.
 	Metrics string
 
+	// History is how long the store keeps explain's history: 0 the
+	// default (7 days), negative none (--history 0).
+	History time.Duration
+
 	// Ready, when set, is closed once the daemon is tailing.
 	Ready chan struct{}
 
@@ -210,4 +215,9 @@ func (m *Main) flags(fs *flag.FlagSet) {
 			"scripts writable by group or others are still refused")
 	fs.TextVar(&m.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.StringVar(&m.Metrics, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics; ADDR must be loopback, e.g. 127.0.0.1:9101")
+	fs.Func("history", "how long explain's history is kept, e.g. 7d or 36h (default 7d; 0 keeps none)", func(s string) error {
+		d, err := parseHistory(s)
+		m.History = d
+		return err
+	})
 }
