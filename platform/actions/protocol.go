@@ -162,7 +162,7 @@ func serve(ctx context.Context, name string, line []byte, l arLog, target target
 		}
 		expires = d.Expires
 	}
-	err = apply(ctx, act, op, t, expires)
+	err = apply(ctx, act, op, t, expires, p.Alert)
 	if err != nil {
 		l.line(err.Error())
 	}
@@ -184,8 +184,12 @@ func handshake(l arLog, name string, keys []string, ask askFunc) (engine.Decisio
 	return d, nil
 }
 
-// apply performs op on t.
-func apply(ctx context.Context, act Action, op engine.Op, t Target, expires time.Time) error {
+// apply performs op on t, or on the message's alert for an action that
+// acts on the alert itself (the notifications).
+func apply(ctx context.Context, act Action, op engine.Op, t Target, expires time.Time, alert []byte) error {
+	if n, ok := act.(AlertAction); ok {
+		return n.Notify(ctx, op, alert)
+	}
 	if op == engine.OpDelete {
 		return act.Delete(ctx, t)
 	}
