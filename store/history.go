@@ -427,6 +427,9 @@ func (db *DB) startPruner() {
 			case <-tick.C:
 			}
 			n, err := db.PruneHistory(db.hist.now())
+			if errors.Is(err, ErrClosed) {
+				return // Close overtook the pass
+			}
 			if db.hist.pruned != nil {
 				db.hist.pruned(n, err)
 			}
