@@ -66,7 +66,17 @@ func commandChanges(a, b *engine.Command) []string {
 	d = change(d, "executable", a.Executable, b.Executable)
 	d = change(d, "extra_args", words(a.ExtraArgs), words(b.ExtraArgs))
 	d = change(d, "timeout_allowed", yesNo(a.TimeoutAllowed), yesNo(b.TimeoutAllowed))
+	d = change(d, "expect", expectText(a.Expect), expectText(b.Expect))
 	return change(d, "protocol", a.Protocol.String(), b.Protocol.String())
+}
+
+// expectText writes <expect> as given: absent and empty differ (OSSEC's
+// argv is the same for both, but the config is not).
+func expectText(e []string) string {
+	if e == nil {
+		return "absent"
+	}
+	return words(e)
 }
 
 // change appends "what a -> b" when a and b differ.

@@ -23,6 +23,8 @@ func TestDiff(t *testing.T) {
 			"command pf removed"},
 		{"command args", base, strings.Replace(base, "<executable>host-deny</executable>", "<executable>host-deny</executable><extra_args>-x</extra_args>", 1),
 			"command hd extra_args none -> -x"},
+		{"command expect", base, strings.Replace(base, "<executable>host-deny</executable>", "<executable>host-deny</executable><expect>srcip</expect>", 1),
+			"command hd expect absent -> srcip"},
 		{"command changed", base, strings.Replace(base, "<executable>fw</executable><timeout_allowed>yes</timeout_allowed>",
 			"<executable>fw2</executable><protocol>legacy</protocol>", 1),
 			"command fw executable fw -> fw2\ncommand fw timeout_allowed yes -> no\ncommand fw protocol json -> legacy\n" +
@@ -60,11 +62,11 @@ func TestDiff_Nil(t *testing.T) {
 		t.Fatal(err)
 	}
 	added := Diff(nil, cfg)
-	if len(added) != 14 || added[0] != "command disable-account added" ||
-		added[11] != "active-response firewall-drop at line 146 added" || added[13] != "white list +::1" {
+	if len(added) != 18 || added[0] != "command disable-account added" ||
+		added[15] != "active-response firewall-drop at line 177 added" || added[17] != "white list +::1" {
 		t.Errorf("Diff(nil, default) = %q", added)
 	}
-	if removed := Diff(cfg, nil); len(removed) != 14 || removed[0] != "command disable-account removed" {
+	if removed := Diff(cfg, nil); len(removed) != 18 || removed[0] != "command disable-account removed" {
 		t.Errorf("Diff(default, nil) = %q", removed)
 	}
 	if !Equal(nil, nil) || Equal(nil, cfg) {
