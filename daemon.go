@@ -128,7 +128,7 @@ func (m *Main) openEngine(st engine.Store, arlog *platform.ARLog, cfg *engine.Co
 
 	// restart is what the built-in restart-wazuh does to us: a reload.
 	restart := func() error { d.reload.force(); return nil }
-	builtins := actions.NewRunner(actions.Config{Logger: log.With("component", "actions"), Restart: restart}, arlog.Programs(log))
+	builtins := actions.NewRunner(actions.Config{Root: m.Root, Logger: log.With("component", "actions"), Restart: restart}, arlog.Programs(log))
 	pr := &platform.Runner{Root: m.Root, Logger: log.With("component", "runner"), AnyOwner: m.AnyOwner, DryRun: m.DryRun, Builtins: builtins}
 	d.closers = append(d.closers, pr)
 	check := func(cfg *engine.Config) { checkScripts(pr, cfg, log) }

@@ -31,7 +31,7 @@ fi
 
 # Built-in actions as links, only where no file of that name exists: a
 # Wazuh agent's execd can run them, and our daemon runs them in-process.
-for name in firewall-drop firewalld-drop host-deny route-null disable-account restart-wazuh; do
+for name in firewall-drop firewalld-drop host-deny route-null disable-account restart-wazuh ip-customblock ossec-slack ossec-tweeter; do
 	link="$ROOT/active-response/bin/$name"
 	if [ ! -e "$link" ] && [ ! -L "$link" ]; then
 		ln -s "$BIN" "$link"
