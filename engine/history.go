@@ -112,19 +112,31 @@ func (h *history) take() []HistoryEvent {
 	return mergeRepeats(evs)
 }
 
+// HistoryAlike reports whether a and b are the same thing happening again
+// to the same target: same outcome, rule, level, groups, block, command
+// and key. Such events are one record with Repeats.
+func HistoryAlike(a, b HistoryEvent) bool {
+	return historyLike(a) == historyLike(b)
+}
+
+type like struct {
+	target, outcome, rule, groups, command, key string
+	level, line                                 int
+}
+
+func historyLike(ev HistoryEvent) like {
+	return like{ev.Target, ev.Outcome, ev.RuleID, ev.Groups, ev.Command, ev.Key, ev.Level, ev.Line}
+}
+
 // mergeRepeats merges each event into the first one like it, in place.
 func mergeRepeats(evs []HistoryEvent) []HistoryEvent {
 	if len(evs) < 2 {
 		return evs
 	}
-	type like struct {
-		target, outcome, rule, groups, command, key string
-		level, line                                 int
-	}
 	first := make(map[like]int, len(evs))
 	out := evs[:0]
 	for _, ev := range evs {
-		k := like{ev.Target, ev.Outcome, ev.RuleID, ev.Groups, ev.Command, ev.Key, ev.Level, ev.Line}
+		k := historyLike(ev)
 		if i, ok := first[k]; ok {
 			out[i].Repeats += 1 + ev.Repeats
 			out[i].LastAlertID, out[i].Last = ev.AlertID, ev.Time

@@ -205,15 +205,27 @@ func decodeHistory(k, v []byte) (engine.HistoryEvent, error) {
 
 // putHistory writes the Change's history records, then trims each target
 // it touched to its newest perTarget records. It runs in the group commit:
-// a put per record, a read and a put of each target's count, and a delete
-// per record over the cap.
+// a look at the target's last record and a put per record, a read and a
+// put of each target's count, and a delete per record over the cap. An
+// event like the target's last record (an attacker who keeps coming while
+// blocked: aborted, aborted, ...) is folded into it, so that a target's
+// records are the changes in what happened to it, not one per alert, and
+// the cap keeps what matters.
 func (w *encoded) putHistory(b *buckets) error {
 	if len(w.hist) == 0 {
 		return nil
 	}
 	seq := b.history.Sequence()
 	added := make(map[string]int, 1)
+	c := b.history.Cursor()
 	for i, ev := range w.c.History {
+		folded, err := foldHistory(b.history, c, ev)
+		if err != nil {
+			return err
+		}
+		if folded {
+			continue
+		}
 		seq++
 		if err := b.history.Put(historyKey(ev.Target, ev.Time, seq), w.hist[i]); err != nil {
 			return fmt.Errorf("put history of %q: %w", ev.Target, err)
@@ -237,6 +249,34 @@ func (w *encoded) putHistory(b *buckets) error {
 		}
 	}
 	return nil
+}
+
+// foldHistory folds ev into the last record of its target when the two are
+// alike (see engine.HistoryEvent.Repeats), and reports whether it did.
+func foldHistory(h *bolt.Bucket, c *bolt.Cursor, ev engine.HistoryEvent) (bool, error) {
+	prefix := historyPrefix([]byte(ev.Target))
+	k, v := c.Seek(append(slices.Clip(prefix), bytes.Repeat([]byte{0xff}, 21)...)) // past the target's last key
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return false, nil
+	}
+	last, err := decodeHistory(k, v)
+	if err != nil || !engine.HistoryAlike(last, ev) || ev.Time.Before(last.Time) {
+		return false, nil // a bad record is left to the cap and the pruner
+	}
+	last.Repeats += 1 + ev.Repeats
+	last.LastAlertID, last.Last = ev.AlertID, ev.Time
+	if ev.Repeats > 0 {
+		last.LastAlertID, last.Last = ev.LastAlertID, ev.Last
+	}
+	if err := h.Put(slices.Clone(k), encodeHistory(last)); err != nil {
+		return false, fmt.Errorf("put history of %q: %w", ev.Target, err)
+	}
+	return true, nil
 }
 
 func historyCount(counts *bolt.Bucket, target []byte) uint64 {

@@ -138,21 +138,58 @@ func TestHistory_Invalid(t *testing.T) {
 	})
 }
 
+// TestHistory_FoldsRepeats: an attacker who keeps coming while blocked is
+// one "aborted" record with its count and last alert, however many commits
+// it takes, in both stores; anything else in between starts a new record.
+func TestHistory_FoldsRepeats(t *testing.T) {
+	bothHistory(t, 0, 0, func(t *testing.T, s historyStore) {
+		const ip = "203.0.113.7"
+		applyHistory(t, s, event(ip, t0, engine.HistoryApplied, "a0"))
+		for i := range 200 {
+			applyHistory(t, s, event(ip, t0.Add(time.Duration(i+1)*time.Second), engine.HistoryAborted, fmt.Sprint("r", i)))
+		}
+		applyHistory(t, s, event(ip, t0.Add(time.Hour), engine.HistoryReverted, "a0"))
+		applyHistory(t, s, event(ip, t0.Add(time.Hour+time.Second), engine.HistoryAborted, "late")) // not the last record's like
+		hist, err := s.History(ip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range hist {
+			got = append(got, fmt.Sprintf("%s %s x%d %s", ev.Outcome, ev.AlertID, ev.Repeats, ev.LastAlertID))
+		}
+		want := []string{"applied a0 x0 ", "aborted-already-active r0 x199 r199", "reverted a0 x0 ", "aborted-already-active late x0 "}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("history:\n got %q\nwant %q", got, want)
+		}
+		if !hist[1].Last.Equal(t0.Add(200 * time.Second)) {
+			t.Errorf("folded record's last time %v", hist[1].Last)
+		}
+		if db, ok := s.(*DB); ok {
+			checkHistoryCounts(t, db)
+		}
+	})
+}
+
 // TestHistory_CapPerTarget: a target keeps its newest records only,
 // whether they come one Change at a time or many in one; the others keep
 // theirs.
 func TestHistory_CapPerTarget(t *testing.T) {
 	bothHistory(t, 0, 5, func(t *testing.T, s historyStore) {
 		applyHistory(t, s, event("198.51.100.1", t0, engine.HistoryApplied, "quiet"))
-		for i := range 8 {
-			applyHistory(t, s, event("203.0.113.7", t0.Add(time.Duration(i)*time.Second), engine.HistoryAborted, fmt.Sprint(i)))
+		for i := range 8 { // each of another rule: not folded
+			ev := event("203.0.113.7", t0.Add(time.Duration(i)*time.Second), engine.HistoryAborted, fmt.Sprint(i))
+			ev.RuleID = fmt.Sprint(5700 + i)
+			applyHistory(t, s, ev)
 		}
 		if ids := alertsOf(t, s, "203.0.113.7"); !reflect.DeepEqual(ids, []string{"3", "4", "5", "6", "7"}) {
 			t.Errorf("after 8 Changes: %v", ids)
 		}
 		var storm []engine.HistoryEvent
 		for i := range 12 {
-			storm = append(storm, event("203.0.113.7", t0.Add(time.Minute+time.Duration(i)*time.Second), engine.HistoryAborted, fmt.Sprint("s", i)))
+			ev := event("203.0.113.7", t0.Add(time.Minute+time.Duration(i)*time.Second), engine.HistoryAborted, fmt.Sprint("s", i))
+			ev.RuleID = fmt.Sprint(5800 + i)
+			storm = append(storm, ev)
 		}
 		applyHistory(t, s, storm...)
 		if ids := alertsOf(t, s, "203.0.113.7"); !reflect.DeepEqual(ids, []string{"s7", "s8", "s9", "s10", "s11"}) {
@@ -175,7 +212,9 @@ func TestHistory_PruneByAge(t *testing.T) {
 		now := t0.Add(24 * time.Hour)
 		var old, young []engine.HistoryEvent
 		for i := range historyPruneBatch + 88 { // one target, more than a batch
-			old = append(old, event("203.0.113.7", now.Add(-2*time.Hour+time.Duration(i)*time.Millisecond), engine.HistoryAborted, fmt.Sprint("old", i)))
+			ev := event("203.0.113.7", now.Add(-2*time.Hour+time.Duration(i)*time.Millisecond), engine.HistoryAborted, fmt.Sprint("old", i))
+			ev.Level = i // not alike: one record each
+			old = append(old, ev)
 		}
 		for i := range historyPruneScan + 100 { // more targets than a scan, one old record each
 			old = append(old, event(fmt.Sprintf("198.18.%d.%d", i/256, i%256), now.Add(-61*time.Minute), engine.HistoryApplied, "gone"))

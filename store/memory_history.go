@@ -44,6 +44,17 @@ func (h *memoryHistory) put(evs []engine.HistoryEvent) {
 	touched := map[string]bool{}
 	for _, ev := range evs {
 		ev.Time, ev.Last = storedTime(ev.Time), storedTime(ev.Last)
+		if list := h.byTarget[ev.Target]; len(list) > 0 && engine.HistoryAlike(list[len(list)-1].ev, ev) &&
+			!ev.Time.Before(list[len(list)-1].ev.Time) {
+			last := &list[len(list)-1].ev // folded, as DB folds it (see foldHistory)
+			last.Repeats += 1 + ev.Repeats
+			last.LastAlertID, last.Last = ev.AlertID, ev.Time
+			if ev.Repeats > 0 {
+				last.LastAlertID, last.Last = ev.LastAlertID, ev.Last
+			}
+			touched[ev.Target] = true
+			continue
+		}
 		h.seq++
 		list := append(h.byTarget[ev.Target], memoryEvent{ev: ev, seq: h.seq})
 		if n := len(list); n > 1 && list[n-2].ev.Time.After(ev.Time) { // rare: keep time order
