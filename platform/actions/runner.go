@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -125,13 +126,14 @@ func (r *Runner) addMany(ctx context.Context, name string, extra []string, block
 	if err != nil {
 		return err
 	}
-	err = addMany(ctx, a, blocks)
-	l := newARLog(r.log, name)
-	if err != nil {
-		l.line(fmt.Sprintf("Reasserting %d blocks failed: %v", len(blocks), err))
+	// No Wazuh program writes such lines, so they go to the daemon's log,
+	// not to active-responses.log, whose lines Wazuh's rules read.
+	log := r.logger().With("action", name, "blocks", len(blocks))
+	if err = addMany(ctx, a, blocks); err != nil {
+		log.Error("re-apply failed", "err", err)
 		return fmt.Errorf("reassert %s: %w", name, err)
 	}
-	l.line(fmt.Sprintf("Reasserted %d blocks", len(blocks)))
+	log.Info("re-applied")
 	return nil
 }
 
@@ -192,4 +194,12 @@ func baseName(exe string) string {
 		return exe[i+1:]
 	}
 	return exe
+}
+
+// logger is the daemon's log (Config.Logger), slog.Default() when unset.
+func (r *Runner) logger() *slog.Logger {
+	if r.cfg.Logger == nil {
+		return slog.Default()
+	}
+	return r.cfg.Logger
 }

@@ -212,8 +212,8 @@ func TestRunner_Reassert(t *testing.T) {
 	if diff := cmp.Diff(want, acts["firewall-drop"].got()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{progFD + "Reasserted 2 blocks"}, log.got()); diff != "" {
-		t.Errorf("log (-want +got):\n%s", diff)
+	if got := log.got(); len(got) != 0 { // no Wazuh program writes such lines
+		t.Errorf("active-responses.log got %q, want nothing", got)
 	}
 }
 
