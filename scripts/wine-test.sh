@@ -17,3 +17,4 @@ export WINEPREFIX="$prefix" WINEDEBUG=-all WINEDLLOVERRIDES="bcryptprimitives=n"
 x86_64-w64-mingw32-gcc -shared -o "$prefix/drive_c/windows/system32/bcryptprimitives.dll" \
 	platform/actions/testdata/wine/bcryptprimitives.c -ladvapi32
 GOOS=windows GOARCH=amd64 go test -count=1 -exec "$wine" ./platform/actions/
+GOOS=windows GOARCH=amd64 go test -count=1 -exec "$wine" -run Windows ./platform/

@@ -16,7 +16,7 @@ import (
 // no check_keys, the alert posted, Wazuh's lines; a failing endpoint gives
 // the warnings, the error and exit status 1, and no line shows the secret.
 func TestNotification_Standalone(t *testing.T) {
-	root := t.TempDir()
+	root := scratchDir(t)
 	t.Chdir(root)
 	msg := execdMessage(engine.OpAdd, "ossec-slack", notifyAlert1)
 	const prog = "active-response/bin/ossec-slack: "
@@ -68,7 +68,7 @@ func TestNotification_Standalone(t *testing.T) {
 // engine's invocation, settings under the runner's root, no check_keys.
 func TestNotification_InProcess(t *testing.T) {
 	h := newHookServer(t, false, 200)
-	root := t.TempDir()
+	root := scratchDir(t)
 	writeEtc(t, root, "tweet.conf", "url="+h.hookURL()+"\n")
 	log := &lineLog{}
 	r := NewRunner(Config{Root: root}, log)

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -100,7 +101,7 @@ func newTestNotification(t *testing.T, name string, extra ...string) (*Notificat
 	t.Helper()
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, ok := notifyBuiltin(name, Config{ExtraArgs: extra, Root: t.TempDir(), Logger: log})
+	a, ok := notifyBuiltin(name, Config{ExtraArgs: extra, Root: scratchDir(t), Logger: log})
 	if !ok {
 		t.Fatalf("no built-in %s", name)
 	}
@@ -275,7 +276,7 @@ func TestNotification_TLS(t *testing.T) {
 	}
 	noSecret(t, "error", err.Error())
 
-	ca := filepath.Join(t.TempDir(), "ca.pem")
+	ca := filepath.Join(scratchDir(t), "ca.pem")
 	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: h.Certificate().Raw})
 	if err := os.WriteFile(ca, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -289,7 +290,7 @@ func TestNotification_TLS(t *testing.T) {
 	}
 	noSecret(t, "log", log.String())
 
-	empty := filepath.Join(t.TempDir(), "empty.pem")
+	empty := filepath.Join(scratchDir(t), "empty.pem")
 	if err := os.WriteFile(empty, []byte("no certificate\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -311,4 +312,21 @@ func TestNotification_Bounded(t *testing.T) {
 	if n.attempts < 2 || n.attemptTimeout < time.Second || worst > 30*time.Second {
 		t.Errorf("%d tries of %v: at worst %v, want a few tries within 30 s", n.attempts, n.attemptTimeout, worst)
 	}
+}
+
+// scratchDir is t.TempDir(), except that under Wine, whose files cannot be
+// removed the way Go's RemoveAll removes them on Windows ("Invalid
+// function"), what is left is left: the test is about the notification,
+// not about Wine.
+func scratchDir(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS != "windows" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp("", "tld-notify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

@@ -3,6 +3,8 @@ package actions
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +71,7 @@ func TestNotification_BadSettings(t *testing.T) {
 		err   string
 	}{
 		{"no url", nil, "", "ossec-slack: no url: set url= in extra_args or in etc/notify.conf"},
-		{"conf= missing", []string{"conf=gone.conf"}, "", "gone.conf: no such file or directory"},
+		{"conf= missing", []string{"conf=gone.conf"}, "", "etc/gone.conf"}, // and fs.ErrNotExist
 		{"bare line", nil, secretURL + "\n", "etc/notify.conf:1: not key=value"},
 		{"bad url in file", nil, "\nurl=ftp://hooks.example/" + notifySecret + "\n", "etc/notify.conf:2: url: not an http or https URL"},
 		{"unknown key", nil, "token=" + notifySecret + "\n", "etc/notify.conf:1: token: unknown setting"},
@@ -85,8 +87,11 @@ func TestNotification_BadSettings(t *testing.T) {
 				writeEtc(t, n.root, "notify.conf", tt.file)
 			}
 			err := n.Notify(context.Background(), engine.OpAdd, []byte(notifyAlert1))
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
+			if err == nil || !strings.Contains(filepath.ToSlash(err.Error()), tt.err) { // Windows paths too
 				t.Fatalf("err %v, want it to contain %q", err, tt.err)
+			}
+			if tt.name == "conf= missing" && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("err %v, want fs.ErrNotExist", err)
 			}
 			noSecret(t, "error", err.Error())
 			noSecret(t, "log", log.String())
