@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -186,6 +187,19 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error {
 		if err := d.metrics.Serve(gctx); err != nil {
 			log.Error("metrics endpoint stopped", "err", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		// Start-up's burst (the store's load, a reboot's re-apply of every
+		// block) leaves heap the runtime would return to the OS only
+		// slowly: return it at once, so that the resident memory is what
+		// the active entries need.
+		select {
+		case <-e.Reapplied():
+			debug.FreeOSMemory()
+			log.Debug("start-up done: memory returned to the OS")
+		case <-gctx.Done():
 		}
 		return nil
 	})

@@ -46,7 +46,7 @@ const (
 // rebootTimes are the child's measurements, in seconds.
 type rebootTimes struct {
 	Open, Load, New, Reassert, Reconcile, Total float64
-	RSS, HWM                                    float64 // bytes per entry: resident, and its peak, once re-applied
+	RSS, HWM, Heap                              float64 // bytes per entry once settled: resident, its peak, Go heap in use
 }
 
 func BenchmarkReboot100k(b *testing.B) {
@@ -88,11 +88,12 @@ func reportReboot(b *testing.B, sum rebootTimes) {
 	b.ReportMetric(sum.Total/n/rebootAim.Seconds(), "aim-ratio")
 	b.ReportMetric(sum.RSS/n, "B-rss/entry")
 	b.ReportMetric(sum.HWM/n, "B-peak/entry")
+	b.ReportMetric(sum.Heap/n, "B-heap/entry")
 }
 
 func addTimes(a, b rebootTimes) rebootTimes {
 	return rebootTimes{a.Open + b.Open, a.Load + b.Load, a.New + b.New,
-		a.Reassert + b.Reassert, a.Reconcile + b.Reconcile, a.Total + b.Total, a.RSS + b.RSS, a.HWM + b.HWM}
+		a.Reassert + b.Reassert, a.Reconcile + b.Reconcile, a.Total + b.Total, a.RSS + b.RSS, a.HWM + b.HWM, a.Heap + b.Heap}
 }
 
 // newRebootNetns creates an empty network namespace, removed when b ends,

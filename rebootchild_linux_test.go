@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,7 @@ func TestRebootChild(t *testing.T) {
 // rebootOnce is the daemon's start after a reboot, through the daemon's
 // own Open and Run, up to the engine's "re-applied".
 func rebootOnce(root string) (rebootTimes, error) {
-	h := &loadedHandler{loaded: make(chan struct{})}
+	h := &loadedHandler{loaded: make(chan struct{}), settled: make(chan struct{})}
 	var (
 		opened time.Time
 		st     *timedStore
@@ -76,6 +77,15 @@ func rebootOnce(root string) (rebootTimes, error) {
 		return rebootTimes{}, fmt.Errorf("daemon ended before re-applying: %v", err)
 	}
 	reconciled := time.Now()
+	select { // resident memory as the daemon runs on: start-up's returned
+	case <-h.settled:
+	case err := <-done:
+		cancel()
+		return rebootTimes{}, fmt.Errorf("daemon ended before settling: %v", err)
+	}
+	rss, hwm := procStatusKB("VmRSS")*1024/rebootEntries, procStatusKB("VmHWM")*1024/rebootEntries
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	cancel()
 	if err := <-done; err != nil {
 		return rebootTimes{}, err
@@ -87,7 +97,7 @@ func rebootOnce(root string) (rebootTimes, error) {
 		Open: opened.Sub(start).Seconds(), Load: st.load.Seconds(), New: created.Sub(opened).Seconds(),
 		Reassert: runner.took.Seconds(), Reconcile: reconciled.Sub(created).Seconds(),
 		Total: reconciled.Sub(start).Seconds(),
-		RSS:   procStatusKB("VmRSS") * 1024 / rebootEntries, HWM: procStatusKB("VmHWM") * 1024 / rebootEntries,
+		RSS:   rss, HWM: hwm, Heap: float64(ms.HeapInuse) / rebootEntries,
 	}, nil
 }
 
@@ -124,10 +134,12 @@ func (s *timedStore) Load() (*engine.State, error) {
 // loadedHandler is a slog.Handler that signals the engine's "re-applied after reboot"
 // and keeps warnings and errors (a failed re-assert is logged, not returned).
 type loadedHandler struct {
-	loaded chan struct{}
-	once   sync.Once
-	mu     sync.Mutex
-	bad    []string
+	loaded      chan struct{}
+	once        sync.Once
+	settled     chan struct{} // the daemon returned start-up's memory
+	settledOnce sync.Once
+	mu          sync.Mutex
+	bad         []string
 }
 
 func (h *loadedHandler) Enabled(context.Context, slog.Level) bool { return true }
@@ -135,8 +147,11 @@ func (h *loadedHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
 func (h *loadedHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h *loadedHandler) Handle(_ context.Context, r slog.Record) error {
-	if r.Message == "re-applied" {
+	switch r.Message {
+	case "re-applied":
 		h.once.Do(func() { close(h.loaded) })
+	case "start-up done: memory returned to the OS":
+		h.settledOnce.Do(func() { close(h.settled) })
 	}
 	if r.Level >= slog.LevelWarn {
 		var b strings.Builder

@@ -75,7 +75,7 @@ func (e *Engine) Running() int {
 // complete (it is then retried as an expired entry's is).
 func (e *Engine) Unblock(ctx context.Context, key string) (Entry, error) {
 	select {
-	case <-e.reapplied:
+	case <-e.Reapplied():
 	case <-ctx.Done():
 		return Entry{}, ctx.Err()
 	}

@@ -255,6 +255,11 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	return nil
 }
 
+// Reapplied is closed once Run's start-up is done: what it had to apply
+// again (after a reboot, or marked by a crash) is in place, or there was
+// nothing to apply.
+func (e *Engine) Reapplied() <-chan struct{} { return e.reapplied }
+
 // partition moves the entries for which first holds to the front of
 // entries, in place, and returns how many there are. The table points into
 // entries (see New): each pointer follows its entry, under e.mu, since

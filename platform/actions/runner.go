@@ -130,10 +130,10 @@ func (r *Runner) addMany(ctx context.Context, name string, extra []string, block
 	// not to active-responses.log, whose lines Wazuh's rules read.
 	log := r.logger().With("action", name, "blocks", len(blocks))
 	if err = addMany(ctx, a, blocks); err != nil {
-		log.Error("re-apply failed", "err", err)
+		log.Error("batch re-apply failed", "err", err)
 		return fmt.Errorf("reassert %s: %w", name, err)
 	}
-	log.Info("re-applied")
+	log.Info("batch re-applied")
 	return nil
 }
 
