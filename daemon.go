@@ -310,6 +310,11 @@ func checkScripts(r *platform.Runner, cfg *engine.Config, log *slog.Logger) {
 		if err := r.Check(c.Executable); err != nil {
 			log.Error("command will not run", "command", c.Name, "err", err)
 		}
+		if c.Protocol == engine.ProtocolLegacy && c.Expect == nil {
+			// As in OSSEC and Wazuh 4.1, but rarely what was meant.
+			log.Warn("legacy command without <expect>: its script gets - for user, srcip and filename; add <expect>srcip</expect> (or user)",
+				"command", c.Name, "line", c.Line)
+		}
 	}
 }
 

@@ -45,3 +45,21 @@ func TestE2E_SlackNotificationReadsTheRootsSettings(t *testing.T) {
 		t.Errorf("the daemon's log shows the webhook's secret:\n%s", d.logs())
 	}
 }
+
+// TestE2E_LegacyWithoutExpectWarns: a legacy command without <expect> gets
+// "-" for srcip, as in OSSEC, which is rarely what was meant: the daemon
+// says so at start, naming the command and its line; with <expect> it is
+// quiet.
+func TestE2E_LegacyWithoutExpectWarns(t *testing.T) {
+	const warning = "legacy command without <expect>"
+	legacy := strings.Replace(confWith(60), "<timeout_allowed>yes</timeout_allowed>",
+		"<timeout_allowed>yes</timeout_allowed><protocol>legacy</protocol>", 1)
+	d := startInProcess(t, newRoot(t, legacy))
+	if logs := d.logs(); !strings.Contains(logs, warning) || !strings.Contains(logs, "command=test-drop line=2") {
+		t.Errorf("no warning naming the command and its line:\n%s", logs)
+	}
+	withExpect := strings.Replace(legacy, "<protocol>legacy</protocol>", "<protocol>legacy</protocol><expect>srcip</expect>", 1)
+	if logs := startInProcess(t, newRoot(t, withExpect)).logs(); strings.Contains(logs, warning) {
+		t.Errorf("warned although <expect> is given:\n%s", logs)
+	}
+}
