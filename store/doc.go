@@ -109,11 +109,14 @@
 //
 // Params are stored apart (params.go): raw DEFLATE primed with a preset
 // dictionary of Wazuh alert fragments that we wrote (params.dict, part of
-// the format), or as given when that is not shorter. A realistic sshd
-// alert's Params of 1.8 KB take 239 bytes, 700 without the dictionary; the
-// sample alert of Wazuh's own tests (1.65 KB), not one the dictionary was
-// written from, takes 290. That costs 26-36 µs to encode, outside the
-// transaction, and 5.5-8 µs to decode (BenchmarkParams, TestParams_Size).
+// the format), or as given when that is not shorter. Our encoder
+// (deflate.go) writes one block of fixed Huffman codes: a realistic sshd
+// alert's Params of 1.8 KB take 255 bytes (239 with flate.Writer's level
+// 6, 700 without the dictionary); the sample alert of Wazuh's own tests
+// (1.65 KB), not one the dictionary was written from, takes 308. That
+// costs 7-8 µs to encode (30 µs with flate.Writer, which clears and primes
+// its large tables for each value), outside the transaction, and 4-5 µs to
+// decode (BenchmarkParams, TestParams_Size).
 //
 // A store of 100,000 realistic entries written as a storm writes them
 // (random keys, a hundred a commit) takes 84 MB, 840 bytes an entry: an

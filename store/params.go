@@ -18,10 +18,13 @@ import (
 //
 //	u8 format 1, then the Params as given, or
 //	u8 format 2, uvarint length of the Params, then a raw DEFLATE stream
-//	(compress/flate) of them, primed with the preset dictionary params.dict
+//	(RFC 1951) of them, primed with the preset dictionary params.dict
 //
-// whichever is shorter. A realistic alert of 1.8 KB takes 239 bytes (see
-// BenchmarkParams and the package doc).
+// whichever is shorter. Any DEFLATE stream is a valid format 2 value:
+// compress/flate reads them, and values written by earlier builds (with
+// flate.Writer at level 6) read the same; deflate.go writes them now. A
+// realistic alert of 1.8 KB takes about 250 bytes (see BenchmarkParams and
+// the package doc).
 const (
 	paramsRaw   = 1
 	paramsFlate = 2
@@ -36,27 +39,13 @@ const (
 //go:embed params.dict
 var paramsDict []byte
 
-// paramsLevel trades encoding time for size. With the dictionary, levels 6
-// and 9 store the same within 1% (236 and 234 bytes for benchAlert), and
-// 9 costs some 5-10% more time; level 1 ignores the dictionary (740 bytes).
-// See BenchmarkParams.
-const paramsLevel = flate.DefaultCompression
-
 // maxInflate bounds what a DEFLATE stream may expand to (258 bytes from
 // every 2 bits at best), so that a corrupt length cannot make decodeParams
 // allocate beyond what the stored value could hold.
 const maxInflate = 1032
 
-var (
-	flateWriters = sync.Pool{New: func() any {
-		w, err := flate.NewWriterDict(nil, paramsLevel, paramsDict)
-		if err != nil {
-			panic(err) // only for a bad level, a constant
-		}
-		return w
-	}}
-	flateReaders = sync.Pool{New: func() any { return flate.NewReaderDict(nil, paramsDict) }}
-)
+// flateReaders read format 2; deflate.go writes it.
+var flateReaders = sync.Pool{New: func() any { return flate.NewReaderDict(nil, paramsDict) }}
 
 // Params returns the Params stored for the entry key, in fresh memory: nil
 // when the key has none. It reads one value, so that the engine need not
@@ -84,19 +73,14 @@ func (db *DB) Params(key string) ([]byte, error) {
 
 // encodeParams returns the stored value for p, which must not be empty.
 func encodeParams(p []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(p)/2 + 16)
-	buf.WriteByte(paramsFlate)
-	buf.Write(binary.AppendUvarint(nil, uint64(len(p))))
-	w := flateWriters.Get().(*flate.Writer)
-	defer flateWriters.Put(w)
-	w.Reset(&buf)
-	_, _ = w.Write(p) // a bytes.Buffer does not fail
-	_ = w.Close()
-	if buf.Len() >= 1+len(p) {
+	v := make([]byte, 0, len(p)/4+16)
+	v = append(v, paramsFlate)
+	v = binary.AppendUvarint(v, uint64(len(p)))
+	v = deflateDict(v, p)
+	if len(v) >= 1+len(p) {
 		return append([]byte{paramsRaw}, p...)
 	}
-	return buf.Bytes()
+	return v
 }
 
 // decodeParams returns the Params of the stored value v of key, in fresh
