@@ -39,18 +39,25 @@ func TestRebootChild(t *testing.T) {
 	t.Logf("%+v", times)
 }
 
-// rebootOnce is the daemon's start after a reboot, through the daemon's
-// own Open and Run, up to the engine's "re-applied".
+// rebootOnce is the daemon's start after a reboot (a new boot id), through
+// the daemon's own Open and Run, up to the engine's "re-applied"; or, with
+// the boot id of rebootBootEnv, after a restart, up to ready.
 func rebootOnce(root string) (rebootTimes, error) {
 	h := &loadedHandler{loaded: make(chan struct{}), settled: make(chan struct{})}
+	boot := os.Getenv(rebootBootEnv)
+	restart := boot != ""
+	if !restart {
+		boot = fmt.Sprintf("boot-%d", time.Now().UnixNano())
+	}
+	ready := make(chan struct{})
 	var (
 		opened time.Time
 		st     *timedStore
 		runner *timedRunner
 	)
-	m := &Main{Root: root, AgentID: "000"}
+	m := &Main{Root: root, AgentID: "000", Ready: ready}
 	m.hooks = testHooks{
-		handler: h, node: "node01", bootID: fmt.Sprintf("boot-%d", time.Now().UnixNano()),
+		handler: h, node: "node01", bootID: boot,
 		wrapStore: func(s engine.Store) engine.Store {
 			opened = time.Now()
 			st = &timedStore{Store: s}
@@ -70,8 +77,12 @@ func rebootOnce(root string) (rebootTimes, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
+	loaded := h.loaded // a reboot: everything re-applied
+	if restart {
+		loaded = ready // a restart: nothing to re-apply, ready to tail
+	}
 	select {
-	case <-h.loaded:
+	case <-loaded:
 	case err := <-done:
 		cancel()
 		return rebootTimes{}, fmt.Errorf("daemon ended before re-applying: %v", err)
