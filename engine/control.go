@@ -23,6 +23,9 @@ var (
 	ErrNotActive = errors.New("no active response with that key")
 	// ErrUnknownCommand is a Trigger of a command the config does not define.
 	ErrUnknownCommand = errors.New("no such command in ossec.conf")
+	// ErrStillActive is an Unblock whose key was decided again by a new
+	// alert while it was being lifted: the new decision stands.
+	ErrStillActive = errors.New("a new alert kept it active")
 	// ErrInvalidTarget is a Trigger whose address or user fails the checks
 	// an alert's would (not an address, the host's own, bad characters).
 	ErrInvalidTarget = errors.New("invalid target")
@@ -70,25 +73,33 @@ func (e *Engine) Running() int {
 // claimed, run, and only then forgotten, so drift repair no longer sees
 // it. ctx bounds the wait and the delete's run (give it the daemon's run
 // context, not a client's). It waits for what the start re-applies (after
-// a reboot) to be in place first, as timers do. It returns ErrNotActive
-// when key is not in the table, and an error when the delete did not
-// complete (it is then retried as an expired entry's is).
+// a reboot) to be in place first, as timers do.
+//
+// The entry's new expiry (now) is durable before the delete is queued, so
+// a daemon killed before the delete ran lifts the block as soon as it
+// starts again, as it does any entry that expired while it was down. It
+// returns ErrNotActive when key is not in the table, ErrStillActive when
+// an alert for key was decided while it was being lifted (an abort that
+// restarted its timer: the block stays, as the table says), the store's error
+// when that write failed (nothing is changed then: the block stays until
+// its own expiry), and an error when the delete did not complete (it is
+// then retried as an expired entry's is).
 func (e *Engine) Unblock(ctx context.Context, key string) (Entry, error) {
 	select {
 	case <-e.Reapplied():
 	case <-ctx.Done():
 		return Entry{}, ctx.Err()
 	}
-	entry, ok := e.expireNow(key)
-	if !ok {
-		return Entry{}, fmt.Errorf("%w: %q", ErrNotActive, key)
+	entry, err := e.expireNow(key)
+	if err != nil {
+		return Entry{}, err
 	}
 	ref := EntryRef{Key: entry.Key, Seq: entry.Seq}
 	e.histUnblocking(ref, true)
 	defer e.histUnblocking(ref, false)
 	ran := make(chan struct{})
 	if !e.disp.submit(ctx, entry.Lane, func(ctx context.Context) { defer close(ran); e.runDelete(ctx, entry) }) {
-		return entry, errors.New("the engine is stopping")
+		return entry, errors.New("the engine is stopping; the next start lifts it")
 	}
 	select {
 	case <-ran:
@@ -97,34 +108,65 @@ func (e *Engine) Unblock(ctx context.Context, key string) (Entry, error) {
 	}
 	e.mu.Lock()
 	t := e.table[key]
-	left := t != nil && t.Seq == entry.Seq
+	var now Entry
+	if t != nil {
+		now = *t.Entry
+	}
 	e.mu.Unlock()
-	if left {
+	switch {
+	case t == nil:
+		return entry, nil
+	case now.Seq == entry.Seq:
 		return entry, fmt.Errorf("%s: the delete did not complete and will be retried (see the log)", key)
 	}
-	return entry, nil
+	return entry, fmt.Errorf("%w: %s until %s", ErrStillActive, key, now.Expires.Format(time.RFC3339))
 }
 
-// expireNow makes the current generation of key due now (in memory: if
-// the delete never runs, the stored expiry still lifts it), once any
-// decision on it being written has settled.
-func (e *Engine) expireNow(key string) (Entry, bool) {
+// expireNow makes the current generation of key due now, once any
+// decision on it being written has settled, and durably: the entry is
+// stored again with Expires = now (same generation, its Params kept), so
+// that a crash before its delete has run cannot leave the block to its
+// old expiry. While that write is in flight the entry is pending, as a
+// decision's is: a new alert for the key waits for it (and then finds the
+// key active, due now: an abort restarts its timer, as one would just
+// before a timer's delete), timers and drift repair leave it alone, and
+// no second Unblock writes it too.
+func (e *Engine) expireNow(key string) (Entry, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	t := e.table[key]
 	for t != nil && t.pending {
 		e.settled.Wait()
 		t = e.table[key]
 	}
 	if t == nil || t.deleting {
-		return Entry{}, false
+		e.mu.Unlock()
+		return Entry{}, fmt.Errorf("%w: %q", ErrNotActive, key)
 	}
-	if now := e.now(); t.Expires.After(now) {
-		due := *t.Entry // a new Entry: the table's are never changed in place
-		due.Expires = now
-		t.Entry = &due
+	now := e.now()
+	if !t.Expires.After(now) { // already due, and stored so
+		en := *t.Entry
+		e.mu.Unlock()
+		return en, nil
 	}
-	return *t.Entry, true
+	prev := t.Entry
+	due := *prev // a new Entry: the table's are never changed in place
+	due.Expires = now
+	due.Params = nil // keep the stored alert for the delete
+	t.Entry, t.pending = &due, true
+	e.mu.Unlock()
+
+	err := e.store.Apply(Change{Put: []Entry{due}})
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer e.settled.Broadcast()
+	t.pending = false
+	if err != nil {
+		t.Entry = prev
+		e.log.Error("unblock not recorded", "key", key, "err", err)
+		return Entry{}, fmt.Errorf("unblock %s not recorded, the block stays: %w", key, err)
+	}
+	return due, nil
 }
 
 // Trigger is a response run by hand (Wazuh's agent_control -b): the
