@@ -64,7 +64,7 @@ type Engine struct {
 	// a key waits for the one before it (see record).
 	settled   *sync.Cond
 	table     map[string]*tableEntry
-	offences  map[string]int
+	offences  map[string]offence
 	positions map[string]posMark // latest handled position per source
 	seq       uint64
 	jobSeq    uint64
@@ -98,10 +98,8 @@ func New(o Options) (*Engine, error) {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	e.state = st
-	e.offences = st.Offences
-	if e.offences == nil {
-		e.offences = map[string]int{}
-	}
+	e.offences = offencesFrom(st.Offences, e.now())
+	st.Offences = nil
 	for src, p := range st.Positions {
 		e.positions[src] = posMark{Position: p}
 	}
@@ -190,10 +188,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := e.reconcile(runCtx, &bg); err != nil {
 		return err
 	}
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); e.timers.run(ctx, e.now, e.expire) }()
 	go func() { defer wg.Done(); e.commitLoop(ctx) }()
 	go func() { defer wg.Done(); e.repairLoop(ctx) }()
+	go func() { defer wg.Done(); e.offenceLoop(ctx) }()
 	<-ctx.Done()
 	wg.Wait()
 

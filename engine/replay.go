@@ -69,7 +69,7 @@ func NewReplay(cfg *Config, o ReplayOptions) *Replay {
 	}
 	e := &Engine{
 		agentID: o.AgentID, host: o.Host, now: func() time.Time { return r.clock },
-		table: map[string]*tableEntry{}, offences: map[string]int{},
+		table: map[string]*tableEntry{}, offences: map[string]offence{},
 	}
 	e.setDefaults(1)
 	e.replay = true

@@ -143,9 +143,8 @@ func (e *Engine) record(job Job, keys []string) (Decision, EntryRef, error) {
 // is cur (nil when none), and returns the entry generation it makes, without
 // its Params. e.mu is held; the offence is counted in memory.
 func (e *Engine) decideLocked(key string, cur *tableEntry, job Job) (Entry, Decision) {
-	e.offences[key]++
-	n := e.offences[key]
 	now := e.now()
+	n := e.offend(key, now)
 	next := Entry{
 		Key: key, Seq: e.nextSeq(), Lane: job.Lane, Command: job.Command, Fields: job.Fields,
 		Created: now, Offences: n, Job: job.ID,
@@ -162,7 +161,10 @@ func (e *Engine) decideLocked(key string, cur *tableEntry, job Job) (Entry, Deci
 // rollbackLocked undoes a decision whose write failed: the offence and the
 // table entry go back to what they were. e.mu is held.
 func (e *Engine) rollbackLocked(ref EntryRef, prev *tableEntry) {
-	e.offences[ref.Key]--
+	if o, ok := e.offences[ref.Key]; ok {
+		o.n--
+		e.offences[ref.Key] = o
+	}
 	t := e.table[ref.Key]
 	if t == nil || t.Seq != ref.Seq {
 		return

@@ -1,0 +1,53 @@
+package engine
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// An attacker back within a week is a repeat offender; one back after a
+// quiet week starts again at the base timeout, and its count has left the
+// store too. A key still active is never forgotten, however old.
+func TestEngine_OffencesForgottenAfterAQuietWeek(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		// 10 s first, an hour for a repeat; the long-lived key escalates to 30 days.
+		h := startEngine(t, st, &fakeRunner{}, testConfig(10*time.Second, time.Hour, 30*24*time.Hour), "b")
+		defer h.stop()
+		const quiet, busy, long = "203.0.113.8", "203.0.113.9", "198.51.100.4"
+		h.alert(quiet, "1")
+		h.alert(busy, "2")
+		h.alert(long, "3")
+		h.alert(long, "4") // offence 2: an hour
+		time.Sleep(time.Hour + time.Minute)
+		h.alert(long, "5") // offence 3: 30 days, active through the week
+
+		time.Sleep(6 * 24 * time.Hour)
+		h.alert(busy, "6") // back within the week: offence 2
+		if n := st.offences("firewall-drop-" + busy); n != 2 {
+			t.Fatalf("busy: %d offences, want 2", n)
+		}
+		time.Sleep(2 * 24 * time.Hour) // quiet's last offence is over a week old, swept
+		synctest.Wait()
+		if n := st.offences("firewall-drop-" + quiet); n != 0 {
+			t.Errorf("quiet: %d offences stored after a quiet week, want none", n)
+		}
+		if n := st.offences("firewall-drop-" + long); n != 3 {
+			t.Errorf("long: %d offences, want 3 (active: never forgotten)", n)
+		}
+		if n := st.offences("firewall-drop-" + busy); n != 2 {
+			t.Errorf("busy: %d offences, want 2 (within the week)", n)
+		}
+		h.alert(quiet, "7")
+		if n := st.offences("firewall-drop-" + quiet); n != 1 {
+			t.Errorf("quiet back after a week: offence %d, want 1 (base timeout)", n)
+		}
+		e := h.e
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if o := e.offences["firewall-drop-"+quiet]; o.n != 1 {
+			t.Errorf("in memory: %+v", o)
+		}
+	})
+}
