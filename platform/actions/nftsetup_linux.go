@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/google/nftables"
@@ -75,4 +76,42 @@ func nftDropFrom(proto byte, off uint32, s *nftables.Set) []expr.Any {
 		&expr.Counter{},
 		&expr.Verdict{Kind: expr.VerdictDrop},
 	}
+}
+
+// removeNFTTable deletes table inet threatlockdown with its sets, chains
+// and rules, in one transaction. It reports whether the table was there
+// and how many blocks its sets still held.
+func removeNFTTable(opts ...nftables.ConnOption) (found bool, left int, err error) {
+	c, err := nftables.New(opts...)
+	if err != nil {
+		return false, 0, fmt.Errorf("open netlink: %w", err)
+	}
+	tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
+	if err != nil {
+		return false, 0, fmt.Errorf("list tables: %w", err)
+	}
+	var t *nftables.Table
+	for _, x := range tables {
+		if x.Name == nftTableName {
+			t = x
+		}
+	}
+	if t == nil {
+		return false, 0, nil
+	}
+	for _, name := range []string{nftSet4Name, nftSet6Name} {
+		// A set that is missing or unreadable only makes the count low.
+		elems, err := c.GetSetElements(&nftables.Set{Table: t, Name: name})
+		if err == nil {
+			left += len(elems)
+		}
+	}
+	c.DelTable(t)
+	if err := c.Flush(); err != nil {
+		if errors.Is(err, unix.ENOENT) { // removed by someone else meanwhile
+			return false, 0, nil
+		}
+		return false, 0, fmt.Errorf("delete table inet %s: %w", nftTableName, err)
+	}
+	return true, left, nil
 }
