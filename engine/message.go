@@ -50,17 +50,34 @@ var addCommand = []byte(`,"command":"add","parameters":`)
 // verdict. It is spliced, not re-encoded, so the alert stays exactly as
 // read; ok is false for a message not built by BuildMessage.
 func AnswerMessage(msg []byte, v Verdict) (answer []byte, ok bool) {
-	i := bytes.Index(msg, addCommand)
-	if i < 0 {
+	head, command, tail, ok := AnswerParts(msg, v)
+	if !ok {
 		return nil, false
 	}
-	verdict := v.String()
-	b := make([]byte, 0, len(msg)+len(verdict))
-	b = append(b, msg[:i]...)
-	b = append(b, `,"command":"`...)
-	b = append(b, verdict...)
-	b = append(b, '"')
-	return append(b, msg[i+len(`,"command":"add"`):]...), true
+	b := make([]byte, 0, len(head)+len(command)+len(tail))
+	return append(append(append(b, head...), command...), tail...), true
+}
+
+// answerCommands replace the `,"command":"add"` of an add message, by
+// verdict.
+var answerCommands = [...][]byte{Continue: []byte(`,"command":"continue"`), Abort: []byte(`,"command":"abort"`)}
+
+// AnswerParts is AnswerMessage without a copy: the answer is head, then
+// command, then tail, where head and tail are msg's own bytes (capped, so
+// that appending to them cannot write into msg) and command is shared and
+// must not be changed. A storm logs an answer for every add: its message
+// need not be copied again for that.
+func AnswerParts(msg []byte, v Verdict) (head, command, tail []byte, ok bool) {
+	i := bytes.Index(msg, addCommand)
+	if i < 0 {
+		return nil, nil, nil, false
+	}
+	command = answerCommands[Continue]
+	if v == Abort {
+		command = answerCommands[Abort]
+	}
+	j := i + len(`,"command":"add"`)
+	return msg[:i:i], command, msg[j:len(msg):len(msg)], true
 }
 
 // TableKey is the key of the table of active responses: the executable's

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -144,4 +145,95 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestARLog_LinesAsLine: a batch of lines, given in pieces, writes the bytes
+// that as many single lines of the joined pieces write (line breaks inside
+// and at the end included), in writes of whole lines about arChunk long.
+func TestARLog_LinesAsLine(t *testing.T) {
+	msg := []byte(`{"version":1,"command":"add","parameters":{"alert":{"full_log":"` + strings.Repeat("x", 2000) + `"}}}`)
+	var lines [][][]byte
+	for i := range 300 {
+		switch i % 5 {
+		case 0:
+			lines = append(lines, [][]byte{[]byte("Starting")})
+		case 1:
+			lines = append(lines, [][]byte{msg[:20], []byte(`"command":"continue"`), msg[35:]})
+		case 2:
+			lines = append(lines, [][]byte{[]byte("two\nlines"), []byte("\r\n")})
+		case 3:
+			lines = append(lines, [][]byte{[]byte("split \r"), []byte("\nbreak")})
+		default:
+			lines = append(lines, [][]byte{{}, []byte(fmt.Sprint(i)), nil})
+		}
+	}
+	alone, path := openTestARLog(t)
+	for _, pieces := range lines {
+		alone.Programs(nil).Line("active-response/bin/firewall-drop", string(bytes.Join(pieces, nil)))
+	}
+	want := readFile(t, path)
+
+	defer func(n int) { arChunk = n }(arChunk)
+	arChunk = 10_000 // a few writes, each over several lines
+	l, path := openTestARLog(t)
+	var writes []int
+	l.afterWrite = func(b []byte) {
+		if len(b) == 0 || b[len(b)-1] != '\n' {
+			t.Errorf("a write of %d bytes ends inside a line", len(b))
+		}
+		writes = append(writes, len(b))
+	}
+	l.Programs(nil).Lines("active-response/bin/firewall-drop", lines)
+	if got := readFile(t, path); got != want {
+		t.Errorf("batch wrote %d bytes unlike %d of lines alone", len(got), len(want))
+	}
+	if len(writes) < len(want)/arChunk || len(writes) > len(want)/(arChunk/2)+1 {
+		t.Errorf("%d writes (%v) for %d bytes in chunks of %d", len(writes), writes, len(want), arChunk)
+	}
+}
+
+// TestARLog_LinesNotTorn: lines another writer appends to the file while a
+// batch is written land between the batch's lines, never inside one.
+func TestARLog_LinesNotTorn(t *testing.T) {
+	defer func(n int) { arChunk = n }(arChunk)
+	arChunk = 4096
+	l, path := openTestARLog(t)
+	other, err := OpenARLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.Now = l.Now
+	var lines [][][]byte
+	for i := range 2000 {
+		lines = append(lines, [][]byte{[]byte(fmt.Sprintf("batch %d ", i)), bytes.Repeat([]byte("b"), 300)})
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+				other.Programs(nil).Line("active-response/bin/script", fmt.Sprintf("other %d %s", i, strings.Repeat("o", 300)))
+			}
+		}
+	})
+	l.Programs(nil).Lines("active-response/bin/firewall-drop", lines)
+	close(done)
+	wg.Wait()
+	re := regexp.MustCompile(`^2025/01/02 03:04:05 active-response/bin/(firewall-drop: batch \d+ b{300}|script: other \d+ o{300})$`)
+	n := 0
+	for line := range strings.Lines(readFile(t, path)) {
+		if !re.MatchString(strings.TrimSuffix(line, "\n")) {
+			t.Fatalf("torn line %q", line)
+		}
+		if strings.Contains(line, "batch") {
+			n++
+		}
+	}
+	if n != len(lines) {
+		t.Errorf("%d batch lines, want %d", n, len(lines))
+	}
 }

@@ -136,31 +136,45 @@ func (g *group) logRuns(adds []engine.GroupAdd, addErr, refreshErr error) {
 		addMsg   = errLine(addErr)
 		refMsg   = errLine(refreshErr)
 	)
-	lines := make([][]byte, 0, 6*len(adds))
+	// Every line is a slice of pieces, all in one backing array: the
+	// answer is three parts, two of them the message's own bytes.
+	pieces := make([][]byte, 0, 10*len(adds))
+	lines := make([][][]byte, 0, 6*len(adds))
+	line := func(p ...[]byte) {
+		pieces = append(pieces, p...)
+		lines = append(lines, pieces[len(pieces)-len(p):len(pieces):len(pieces)])
+	}
 	for _, a := range adds {
-		answer, ok := engine.AnswerMessage(a.Message, a.Decision.Verdict)
-		if !ok {
-			answer = answerLine(a.Message, a.Decision.Verdict)
+		line(starting)
+		line(a.Message)
+		line(arproto.CheckKeysLine(g.name, a.Keys))
+		if head, command, tail, ok := engine.AnswerParts(a.Message, a.Decision.Verdict); ok {
+			line(head, command, tail)
+		} else {
+			line(answerLine(a.Message, a.Decision.Verdict))
 		}
-		lines = append(lines, starting, a.Message, arproto.CheckKeysLine(g.name, a.Keys), answer)
 		switch {
 		case a.Decision.Verdict == engine.Abort:
-			lines = append(lines, refMsg...)
-			lines = append(lines, aborted)
+			if refMsg != nil {
+				line(refMsg)
+			}
+			line(aborted)
 		default:
-			lines = append(lines, addMsg...)
-			lines = append(lines, ended)
+			if addMsg != nil {
+				line(addMsg)
+			}
+			line(ended)
 		}
 	}
 	g.log.lines(lines)
 }
 
-// errLine is the log line of err, if any.
-func errLine(err error) [][]byte {
+// errLine is the log line of err, nil without one.
+func errLine(err error) []byte {
 	if err == nil {
 		return nil
 	}
-	return [][]byte{[]byte(err.Error())}
+	return []byte(err.Error())
 }
 
 // logQueue runs log writes one after the other in a goroutine of its own,

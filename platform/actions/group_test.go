@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -107,11 +108,11 @@ type linesLog struct {
 	writes int
 }
 
-func (l *linesLog) Lines(executable string, msgs [][]byte) {
+func (l *linesLog) Lines(executable string, lines [][][]byte) {
 	l.mu.Lock()
 	l.writes++
 	l.mu.Unlock()
-	for _, m := range msgs {
-		l.Line(executable, string(m))
+	for _, pieces := range lines {
+		l.Line(executable, string(bytes.Join(pieces, nil)))
 	}
 }

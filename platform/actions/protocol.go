@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,9 +21,10 @@ type ARLogger interface {
 	Line(executable, msg string)
 }
 
-// linesLogger is an ARLogger that writes many lines in one write.
+// linesLogger is an ARLogger that writes many lines at once, each the
+// concatenation of its pieces, in few writes of whole lines.
 type linesLogger interface {
-	Lines(executable string, msgs [][]byte)
+	Lines(executable string, lines [][][]byte)
 }
 
 // request is one execd message as a Wazuh 4.x script reads it. The raw
@@ -104,14 +106,15 @@ func (l arLog) line(msg string) {
 	}
 }
 
-// lines writes msgs, in one write where the logger can.
-func (l arLog) lines(msgs [][]byte) {
+// lines writes lines, each the concatenation of its pieces, in few writes
+// where the logger can.
+func (l arLog) lines(lines [][][]byte) {
 	if ll, ok := l.log.(linesLogger); ok {
-		ll.Lines(l.prog, msgs)
+		ll.Lines(l.prog, lines)
 		return
 	}
-	for _, m := range msgs {
-		l.line(string(m))
+	for _, pieces := range lines {
+		l.line(string(bytes.Join(pieces, nil)))
 	}
 }
 
