@@ -13,6 +13,7 @@ import (
 
 	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/platform"
+	"github.com/threatlockdown/threatlockdown/platform/actions"
 )
 
 // purgeWithin bounds how long purge waits for the daemon's deletes.
@@ -21,8 +22,9 @@ const purgeWithin = 2 * time.Minute
 // cmdPurge is what removing the package for good does (its postrm purge):
 // with the service stopped, it runs the daemon on the root without reading
 // any alert, lifts every active response through the normal delete path,
-// and then deletes our state (the store, the control socket). Wazuh's
-// files and ossec.conf are left alone.
+// then removes what the built-ins made for themselves (firewall-drop's
+// nftables table: see actions.Remover), and deletes our state (the store,
+// the control socket). Wazuh's files and ossec.conf are left alone.
 func cmdPurge(ctx context.Context, args []string, s stdio) error {
 	root := platform.DefaultRoot()
 	f := flag.NewFlagSet("threatlockdown purge", flag.ContinueOnError)
@@ -34,10 +36,18 @@ func cmdPurge(ctx context.Context, args []string, s stdio) error {
 	m := &Main{Root: root, AgentID: "000", Stderr: s.err, LogLevel: slog.LevelWarn}
 	if _, err := os.Stat(m.dbPath()); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(s.out, "nothing to lift: no %s\n", m.dbPath())
+		// A purge run again, or after the state was lost: what the
+		// built-ins made may still be there.
+		if cfg, _, err := m.loadConfig(); err == nil {
+			return removeBuiltins(ctx, m.Root, cfg, s)
+		}
 		return nil
 	}
-	lifted, err := m.liftAll(ctx)
+	lifted, cfg, err := m.liftAll(ctx)
 	if err != nil {
+		return err
+	}
+	if err := removeBuiltins(ctx, m.Root, cfg, s); err != nil {
 		return err
 	}
 	for _, p := range []string{m.dbPath(), m.sockPath()} {
@@ -49,9 +59,46 @@ func cmdPurge(ctx context.Context, args []string, s stdio) error {
 	return nil
 }
 
+// removeBuiltins removes what each built-in that cfg's commands name made
+// for itself, once, after every block is lifted (and the daemon closed, so
+// nothing sets it up again), and prints what it removed. A command whose
+// file in active-response/bin replaces the built-in is included: what an
+// earlier run of the built-in made is ours all the same.
+func removeBuiltins(ctx context.Context, root string, cfg *engine.Config, s stdio) error {
+	if cfg == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for _, c := range cfg.Commands {
+		name := filepath.Base(filepath.FromSlash(c.Executable))
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		removed, err := actions.RemoveAll(ctx, name, actions.Config{Root: root, ExtraArgs: c.ExtraArgs})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		for _, r := range removed {
+			fmt.Fprintf(s.out, "removed %s\n", r)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // liftAll runs the daemon with no alerts to read until every active
-// response is reverted, and returns how many were.
-func (m *Main) liftAll(ctx context.Context) (int, error) {
+// response is reverted, and returns how many were and the config it ran.
+func (m *Main) liftAll(ctx context.Context) (lifted int, cfg *engine.Config, err error) {
+	lifted, err = m.lift(ctx)
+	if m.d != nil && m.d.engine != nil {
+		cfg = m.d.engine.Config()
+	}
+	return lifted, cfg, err
+}
+
+// lift is liftAll's work.
+func (m *Main) lift(ctx context.Context) (int, error) {
 	none := filepath.Join(os.TempDir(), fmt.Sprintf("threatlockdown-purge-%d.json", os.Getpid()))
 	if err := os.WriteFile(none, nil, 0o600); err != nil {
 		return 0, err
