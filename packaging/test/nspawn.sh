@@ -149,6 +149,7 @@ echo "== dpkg --purge: blocks lifted, nothing left"
 ctr rm -f /var/ossec/logs/alerts/alerts.json # the test's own file
 ctr dpkg --purge threatlockdown || fail "dpkg --purge"
 blocked 198.51.100.20 && fail "purge did not lift 198.51.100.20"
+ctr nft list tables | grep -q threatlockdown && fail "our nftables table left after purge"
 left=$(ctr sh -c 'ls -d /var/ossec /var/lib/threatlockdown /usr/bin/threatlockdown /lib/systemd/system/threatlockdown.service 2>/dev/null' || true)
 [ -z "$left" ] || fail "left after purge: $left"
 ctr getent group threatlockdown >/dev/null && fail "group threatlockdown left after purge"
