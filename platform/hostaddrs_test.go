@@ -52,6 +52,9 @@ func newTestHostAddrs(f *fakeIfaces, logs *syncBuffer) *HostAddrs {
 }
 
 func TestHostAddrs_Own(t *testing.T) {
+	// The fake interfaces hold this host's own addresses: 192.0.2.0/24 is
+	// the real machine's subnet, used in tests only for the host itself
+	// (192.0.2.11, a neighbour on it, is only asked about, never blocked).
 	f, logs := &fakeIfaces{}, &syncBuffer{}
 	f.set(nil, "127.0.0.1/8", "192.0.2.10/24", "2001:db8::10/64", "fe80::1/64")
 	h := newTestHostAddrs(f, logs)
@@ -98,7 +101,7 @@ func TestHostAddrs_Own(t *testing.T) {
 func TestHostAddrs_Run(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f, logs := &fakeIfaces{}, &syncBuffer{}
-		f.set(nil, "192.0.2.10/24")
+		f.set(nil, "192.0.2.10/24") // this host's own, as in TestHostAddrs_Own
 		h := newTestHostAddrs(f, logs)
 		h.Interval = 10 * time.Second
 		changed := make(chan struct{})

@@ -23,6 +23,8 @@ func FuzzStandalone(f *testing.F) {
 	f.Add([]byte(strings.Replace(add, "203.0.113.7", "1.2.3.4;rm -rf /", 1) + "\n"))
 	f.Add([]byte(`{"version":1,"origin":{},"command":"add","parameters":{"alert":{"data":{"srcip":"::ffff:127.0.0.1"}}}}` + "\n"))
 	f.Add([]byte(`{"version":1,"origin":{},"command":"delete","parameters":{"alert":{"data":{"win":{"eventdata":{"destinationIp":"2001:DB8::1"}}}}}}` + "\n"))
+	// The host's own address: 192.0.2.0/24 is the subnet of the machine the
+	// tests run on, so it stands for "this host" and is never blocked.
 	host := hostAddrs{netip.MustParseAddr("192.0.2.10"): true}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, name := range []string{"firewall-drop", "disable-account"} {

@@ -36,7 +36,7 @@ func hostBits(a netip.Addr) int {
 	return 128
 }
 
-// hostPrefix renders a as a host prefix, "192.0.2.1/32" or "2001:db8::1/128",
+// hostPrefix renders a as a host prefix, "203.0.113.5/32" or "2001:db8::1/128",
 // the form netsh, ipfw and ipfstat print.
 func hostPrefix(a netip.Addr) string {
 	return netip.PrefixFrom(a, hostBits(a)).String()

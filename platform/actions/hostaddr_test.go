@@ -8,9 +8,9 @@ import (
 
 func TestTargetAddr(t *testing.T) {
 	good := map[string]string{
-		"192.0.2.1":        "192.0.2.1",
-		"::ffff:192.0.2.1": "192.0.2.1",
-		"2001:db8::1":      "2001:db8::1",
+		"203.0.113.5":        "203.0.113.5",
+		"::ffff:203.0.113.5": "203.0.113.5",
+		"2001:db8::1":        "2001:db8::1",
 	}
 	for in, want := range good {
 		a, err := targetAddr(Target{Addr: netip.MustParseAddr(in)})
@@ -26,17 +26,17 @@ func TestTargetAddr(t *testing.T) {
 }
 
 func TestSameHost(t *testing.T) {
-	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
+	v4, v6 := netip.MustParseAddr("203.0.113.5"), netip.MustParseAddr("2001:db8::1")
 	tests := []struct {
 		s    string
 		a    netip.Addr
 		want bool
 	}{
-		{"192.0.2.1", v4, true},
-		{"192.0.2.1/32", v4, true},
-		{"192.0.2.1/24", v4, false},
-		{"192.0.2.10", v4, false},
-		{"::ffff:192.0.2.1", v4, true},
+		{"203.0.113.5", v4, true},
+		{"203.0.113.5/32", v4, true},
+		{"203.0.113.5/24", v4, false},
+		{"203.0.113.50", v4, false},
+		{"::ffff:203.0.113.5", v4, true},
 		{"2001:db8::1/128", v6, true},
 		{"2001:0db8:0::1", v6, true},
 		{"2001:db8::1/64", v6, false},

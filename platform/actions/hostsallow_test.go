@@ -12,7 +12,7 @@ import (
 )
 
 func TestHostsAllowInsert(t *testing.T) {
-	const line = "ALL : 192.0.2.1 : deny"
+	const line = "ALL : 203.0.113.5 : deny"
 	tests := []struct {
 		name, in, want string
 		changed        bool
@@ -22,8 +22,8 @@ func TestHostsAllowInsert(t *testing.T) {
 		{"comments only", "# c\n# d", "# c\n# d\n" + line + "\n", true},
 		{"present", "ALL : ALL : allow\n" + line + "\n", "ALL : ALL : allow\n" + line + "\n", false},
 		{"present, other blanks", "  " + line + " \r\n", "  " + line + " \r\n", false},
-		{"other line of the address", "sshd : 192.0.2.1 : allow\n", line + "\nsshd : 192.0.2.1 : allow\n", true},
-		{"longer address", "ALL : 192.0.2.10 : deny\n", line + "\nALL : 192.0.2.10 : deny\n", true},
+		{"other line of the address", "sshd : 203.0.113.5 : allow\n", line + "\nsshd : 203.0.113.5 : allow\n", true},
+		{"longer address", "ALL : 203.0.113.50 : deny\n", line + "\nALL : 203.0.113.50 : deny\n", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,10 +38,10 @@ func TestHostsAllowInsert(t *testing.T) {
 // TestHostsAllowRemove checks that only exactly our line goes, where
 // Wazuh removes every line containing the address.
 func TestHostsAllowRemove(t *testing.T) {
-	const line = "ALL : 192.0.2.1 : deny"
-	in := "# 192.0.2.1 was here\nALL : 192.0.2.1 : deny\nsshd : 192.0.2.1 : allow\n" +
-		"ALL : 192.0.2.10 : deny\n ALL : 192.0.2.1 : deny\t\nALL : ALL : allow"
-	want := "# 192.0.2.1 was here\nsshd : 192.0.2.1 : allow\nALL : 192.0.2.10 : deny\nALL : ALL : allow"
+	const line = "ALL : 203.0.113.5 : deny"
+	in := "# 203.0.113.5 was here\nALL : 203.0.113.5 : deny\nsshd : 203.0.113.5 : allow\n" +
+		"ALL : 203.0.113.50 : deny\n ALL : 203.0.113.5 : deny\t\nALL : ALL : allow"
+	want := "# 203.0.113.5 was here\nsshd : 203.0.113.5 : allow\nALL : 203.0.113.50 : deny\nALL : ALL : allow"
 	got, changed := removeHostsLine([]byte(in), line)
 	if string(got) != want || !changed {
 		t.Errorf("got %q, %v\nwant %q", got, changed, want)
@@ -56,14 +56,14 @@ func TestHostsAllowRemove(t *testing.T) {
 func TestHostsAllow_File(t *testing.T) {
 	h := NewHostsAllow(Config{Logger: xosLogger(nil)})
 	h.Path = filepath.Join(xosTempDir(t), "hosts.allow")
-	tgt := Target{Addr: netip.MustParseAddr("192.0.2.1")}
+	tgt := Target{Addr: netip.MustParseAddr("203.0.113.5")}
 	if err := h.Delete(context.Background(), tgt); err != nil {
 		t.Fatalf("Delete of a missing file: %v", err)
 	}
 	if err := h.Add(context.Background(), tgt, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := xosFile(t, h.Path); got != `ALL : 192.0.2.1 : deny\n` {
+	if got := xosFile(t, h.Path); got != `ALL : 203.0.113.5 : deny\n` {
 		t.Errorf("file holds %s", got)
 	}
 	if runtime.GOOS == "windows" {

@@ -102,7 +102,7 @@ func ipfstatArgs(a netip.Addr) []string {
 }
 
 // ipfListed reports whether "ipfstat -io" output has rule. ipfstat prints
-// hosts as prefixes ("192.0.2.1/32") and, with -n, an "@N" rule number.
+// hosts as prefixes ("203.0.113.5/32") and, with -n, an "@N" rule number.
 func ipfListed(out []byte, rule []string) bool {
 	for line := range strings.Lines(string(out)) {
 		f := strings.Fields(line)

@@ -16,10 +16,10 @@ func TestIPFW_PartialRules(t *testing.T) {
 	f := newXOSFake()
 	f.tools["ipfw"] = m.tool
 	w := NewIPFW(Config{Exec: f, Logger: xosLogger(nil)})
-	if err := w.Add(context.Background(), Target{Addr: netip.MustParseAddr("192.0.2.1")}, time.Time{}); err != nil {
+	if err := w.Add(context.Background(), Target{Addr: netip.MustParseAddr("203.0.113.5")}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	want := "$ ipfw list|$ ipfw -q add 1 deny ip from any to table(1)|$ ipfw -q table 1 add 192.0.2.1"
+	want := "$ ipfw list|$ ipfw -q add 1 deny ip from any to table(1)|$ ipfw -q table 1 add 203.0.113.5"
 	if got := strings.Join(f.take(), "|"); got != want {
 		t.Errorf("ran %s\nwant %s", got, want)
 	}
@@ -33,7 +33,7 @@ func TestIPFW_DeleteFails(t *testing.T) {
 		return "ipfw: socket: Operation not permitted\n", errXOSExit1
 	}
 	w := NewIPFW(Config{Exec: f, Logger: xosLogger(nil)})
-	err := w.Delete(context.Background(), Target{Addr: netip.MustParseAddr("192.0.2.1")})
+	err := w.Delete(context.Background(), Target{Addr: netip.MustParseAddr("203.0.113.5")})
 	if err == nil || errors.Is(err, ErrToolMissing) {
 		t.Errorf("got %v, want the ipfw error", err)
 	}

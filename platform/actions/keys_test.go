@@ -44,6 +44,8 @@ func TestAlertTarget_Addr(t *testing.T) {
 // TestAlertTarget_Refused: values that are not a remote address never come
 // out; the host's own address is named for its log line.
 func TestAlertTarget_Refused(t *testing.T) {
+	// The host's own address (192.0.2.0/24 is this machine's subnet; the
+	// only test address outside the attacker ranges, and it is refused).
 	host := hostAddrs{netip.MustParseAddr("192.0.2.10"): true}
 	tests := []struct {
 		name, alert, own string

@@ -128,7 +128,7 @@ func netshShowArgs(dir string) []string {
 }
 
 // netshListsAddr reports whether "show rule" output has a as a value
-// ("RemoteIP:   192.0.2.1/32"). Field names are localized; addresses are
+// ("RemoteIP:   203.0.113.5/32"). Field names are localized; addresses are
 // not, and our rules' other address field (LocalIP) is "Any".
 func netshListsAddr(out []byte, a netip.Addr) bool {
 	for line := range strings.Lines(string(out)) {

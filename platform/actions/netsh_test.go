@@ -29,14 +29,14 @@ func TestNetsh_FirewallOff(t *testing.T) {
 // netsh.exe is kept and only the outbound one added, and that Delete
 // removes both.
 func TestNetsh_WazuhRule(t *testing.T) {
-	m := &xosNetsh{rules: []xosNetshRule{{"in", "192.0.2.1/32"}},
+	m := &xosNetsh{rules: []xosNetshRule{{"in", "203.0.113.5/32"}},
 		profiles: map[string]string{"DomainProfile": "0x1", "StandardProfile": "0x1", "PublicProfile": "0x1"}}
 	n, _, _ := newTestNetsh(m)
-	tgt := Target{Addr: netip.MustParseAddr("192.0.2.1")}
+	tgt := Target{Addr: netip.MustParseAddr("203.0.113.5")}
 	if err := n.Add(context.Background(), tgt, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := m.state(), `["in 192.0.2.1/32" "out 192.0.2.1/32"]`; got != want {
+	if got, want := m.state(), `["in 203.0.113.5/32" "out 203.0.113.5/32"]`; got != want {
 		t.Errorf("rules %s, want %s", got, want)
 	}
 	if err := n.Delete(context.Background(), tgt); err != nil || len(m.rules) != 0 {
@@ -47,7 +47,7 @@ func TestNetsh_WazuhRule(t *testing.T) {
 // TestNetsh_DeleteFails checks that a failed delete is reported when the
 // rule is still listed afterwards.
 func TestNetsh_DeleteFails(t *testing.T) {
-	m := &xosNetsh{rules: []xosNetshRule{{"in", "192.0.2.1/32"}}}
+	m := &xosNetsh{rules: []xosNetshRule{{"in", "203.0.113.5/32"}}}
 	n, f, _ := newTestNetsh(m)
 	show := f.tools["netsh"]
 	f.tools["netsh"] = func(args []string, stdin string) (string, error) {
@@ -56,20 +56,20 @@ func TestNetsh_DeleteFails(t *testing.T) {
 		}
 		return show(args, stdin)
 	}
-	err := n.Delete(context.Background(), Target{Addr: netip.MustParseAddr("192.0.2.1")})
+	err := n.Delete(context.Background(), Target{Addr: netip.MustParseAddr("203.0.113.5")})
 	if err == nil || !strings.Contains(err.Error(), "elevation") {
 		t.Errorf("got %v, want the elevation error", err)
 	}
 }
 
 func TestNetshListsAddr(t *testing.T) {
-	a := netip.MustParseAddr("192.0.2.1")
+	a := netip.MustParseAddr("203.0.113.5")
 	for out, want := range map[string]bool{
-		"RemoteIP:                             192.0.2.1/32\r\n":                      true,
-		"Remote-IP:                            192.0.2.1/32\r\n":                      true, // German
-		"RemoteIP:                             198.51.100.7/32,192.0.2.1/32\n":        true,
-		"RemoteIP:                             192.0.2.10/32\n":                       false,
-		"RemoteIP:                             192.0.2.0/24\n":                        false,
+		"RemoteIP:                             203.0.113.5/32\r\n":                    true,
+		"Remote-IP:                            203.0.113.5/32\r\n":                    true, // German
+		"RemoteIP:                             198.51.100.7/32,203.0.113.5/32\n":      true,
+		"RemoteIP:                             203.0.113.50/32\n":                     false,
+		"RemoteIP:                             203.0.113.0/24\n":                      false,
 		"LocalIP:                              Any\nRemoteIP:                  Any\n": false,
 		"No rules match the specified criteria.\n":                                    false,
 	} {

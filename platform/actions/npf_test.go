@@ -12,7 +12,7 @@ import (
 // table stop Add with one clear error; Delete without the table has
 // nothing to do.
 func TestNPF_Refuses(t *testing.T) {
-	tgt := Target{Addr: netip.MustParseAddr("192.0.2.1")}
+	tgt := Target{Addr: netip.MustParseAddr("203.0.113.5")}
 	tests := []struct {
 		name    string
 		m       *xosNPF

@@ -36,7 +36,7 @@ func TestPF_ConfNotLoaded(t *testing.T) {
 	m := &xosPF{enabled: true}
 	conf := "table <wazuh_fwtable> persist\nblock in quick from <wazuh_fwtable> to any"
 	p, f, logBuf := newTestPF(t, m, conf)
-	if err := p.Add(context.Background(), Target{Addr: netip.MustParseAddr("192.0.2.1")}, time.Time{}); err != nil {
+	if err := p.Add(context.Background(), Target{Addr: netip.MustParseAddr("203.0.113.5")}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := xosFile(t, p.Conf); got != strings.ReplaceAll(conf, "\n", `\n`) {
@@ -54,7 +54,7 @@ func TestPF_ConfNotLoaded(t *testing.T) {
 func TestPF_NoConf(t *testing.T) {
 	p, _, _ := newTestPF(t, &xosPF{enabled: true}, "")
 	p.Conf += ".missing"
-	err := p.Add(context.Background(), Target{Addr: netip.MustParseAddr("192.0.2.1")}, time.Time{})
+	err := p.Add(context.Background(), Target{Addr: netip.MustParseAddr("203.0.113.5")}, time.Time{})
 	if err == nil || !strings.Contains(err.Error(), "pf rules file") {
 		t.Errorf("got %v, want an error naming the pf rules file", err)
 	}

@@ -10,7 +10,7 @@ import (
 // RouteBlackhole is route-null on macOS and FreeBSD: a host route to the
 // loopback address with the blackhole flag, as Wazuh's route-null does:
 //
-//	route -q add 192.0.2.1 127.0.0.1 -blackhole
+//	route -q add 203.0.113.5 127.0.0.1 -blackhole
 //	route -q add -inet6 2001:db8::1 ::1 -blackhole
 //
 // Wazuh passes an IPv6 address with the IPv4 gateway 127.0.0.1, which route
@@ -82,7 +82,7 @@ func routeGetArgs(a netip.Addr) []string {
 }
 
 // routeIsBlackhole reads "route -n get": the route found must be for
-// exactly a ("destination: 192.0.2.1", not "default") and carry the
+// exactly a ("destination: 203.0.113.5", not "default") and carry the
 // BLACKHOLE flag ("flags: <UP,GATEWAY,HOST,DONE,STATIC,BLACKHOLE>").
 func routeIsBlackhole(out []byte, a netip.Addr) bool {
 	var dest, blackhole bool

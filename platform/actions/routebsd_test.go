@@ -6,19 +6,19 @@ import (
 )
 
 func TestRouteIsBlackhole(t *testing.T) {
-	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
+	v4, v6 := netip.MustParseAddr("203.0.113.5"), netip.MustParseAddr("2001:db8::1")
 	tests := []struct {
 		out  string
 		a    netip.Addr
 		want bool
 	}{
-		{"   route to: 192.0.2.1\ndestination: 192.0.2.1\n    gateway: 127.0.0.1\n  interface: lo0\n" +
+		{"   route to: 203.0.113.5\ndestination: 203.0.113.5\n    gateway: 127.0.0.1\n  interface: lo0\n" +
 			"      flags: <UP,GATEWAY,HOST,DONE,STATIC,BLACKHOLE>\n recvpipe  sendpipe\n", v4, true},
-		{"   route to: 192.0.2.1\ndestination: default\n       mask: default\n    gateway: 198.51.100.1\n" +
+		{"   route to: 203.0.113.5\ndestination: default\n       mask: default\n    gateway: 198.51.100.1\n" +
 			"      flags: <UP,GATEWAY,DONE,STATIC>\n", v4, false},
-		{"   route to: 192.0.2.1\ndestination: 192.0.2.1\n    gateway: 198.51.100.1\n" +
+		{"   route to: 203.0.113.5\ndestination: 203.0.113.5\n    gateway: 198.51.100.1\n" +
 			"      flags: <UP,GATEWAY,HOST,DONE,STATIC>\n", v4, false},
-		{"   route to: 192.0.2.1\ndestination: 192.0.2.0\n       mask: 255.255.255.0\n" +
+		{"   route to: 203.0.113.5\ndestination: 203.0.113.0\n       mask: 255.255.255.0\n" +
 			"      flags: <UP,DONE,STATIC,BLACKHOLE>\n", v4, false},
 		{"   route to: 2001:db8::1\ndestination: 2001:db8::1\n    gateway: ::1\n" +
 			"      flags: <UP,GATEWAY,HOST,DONE,STATIC,BLACKHOLE>\n", v6, true},

@@ -15,8 +15,8 @@ var ErrNoGateway = errors.New("no default gateway")
 // RouteNullWindows is route-null.exe: a persistent host route, as Wazuh's
 // route-null.exe adds it:
 //
-//	route -p ADD 192.0.2.1 MASK 255.255.255.255 GATEWAY
-//	route DELETE 192.0.2.1
+//	route -p ADD 203.0.113.5 MASK 255.255.255.255 GATEWAY
+//	route DELETE 203.0.113.5
 //
 // Wazuh finds the gateway in "ipconfig" output by its English label
 // "Default Gateway" and takes the last match. We read it from "route print"

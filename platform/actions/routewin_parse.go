@@ -29,7 +29,7 @@ type winGateway struct {
 // the headers are localized and the rows are not:
 //
 //	-4 active:      0.0.0.0          0.0.0.0      192.168.1.1   192.168.1.100     25
-//	-4 persistent:  192.0.2.1  255.255.255.255      192.168.1.1  Default
+//	-4 persistent:  203.0.113.5  255.255.255.255      192.168.1.1  Default
 //	-6 (both):      12    281 ::/0                     fe80::1
 //
 // An IPv6 row whose destination is long carries its gateway on the next line.

@@ -31,7 +31,7 @@ func TestParseWinRoutes(t *testing.T) {
 	if !ok || gw.Addr != netip.MustParseAddr("198.51.100.1") || gw.If != "" {
 		t.Errorf("IPv4 default gateway %+v, %v; want 198.51.100.1 (metric 25 beats 50)", gw, ok)
 	}
-	for addr, want := range map[string]bool{"192.0.2.1": true, "192.0.2.200": true, "192.0.2.2": false, "198.51.100.0": false} {
+	for addr, want := range map[string]bool{"203.0.113.5": true, "203.0.113.200": true, "203.0.113.6": false, "198.51.100.0": false} {
 		if got := winHasHostRoute(r4, netip.MustParseAddr(addr)); got != want {
 			t.Errorf("host route %s: %v, want %v", addr, got, want)
 		}
@@ -79,11 +79,11 @@ func TestRouteNullWindows_Gateways(t *testing.T) {
 	}
 	f.tools["ipconfig"] = func([]string, string) (string, error) { return string(xosSample(t, "ipconfig.txt")), nil }
 	r := NewRouteNullWindows(Config{Exec: f, Logger: xosLogger(nil)})
-	tgt := Target{Addr: netip.MustParseAddr("192.0.2.9")}
+	tgt := Target{Addr: netip.MustParseAddr("203.0.113.8")}
 	if err := r.Add(context.Background(), tgt, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	want := "$ route print -4|$ ipconfig|$ route -p ADD 192.0.2.9 MASK 255.255.255.255 203.0.113.1"
+	want := "$ route print -4|$ ipconfig|$ route -p ADD 203.0.113.8 MASK 255.255.255.255 203.0.113.1"
 	if got := strings.Join(f.take(), "|"); got != want {
 		t.Errorf("ran %s\nwant %s", got, want)
 	}

@@ -178,6 +178,8 @@ func TestStandalone_Unknown(t *testing.T) {
 // lines of active-responses.log (Wazuh's texts, in Wazuh's order), the
 // action's calls and the exit status.
 func TestStandalone_Golden(t *testing.T) {
+	// The host's own address, refused in the golden case "the host's own
+	// address" (192.0.2.0/24 is this machine's subnet, never an attacker).
 	host := hostAddrs{netip.MustParseAddr("192.0.2.10"): true}
 	for _, c := range readGolden(t, "testdata/standalone.golden") {
 		t.Run(c.title, func(t *testing.T) {

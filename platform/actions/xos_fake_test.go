@@ -118,9 +118,9 @@ type xosStep struct{ op, addr string }
 // twice, so the transcript shows that the second call of each changes
 // nothing.
 var xosSteps = []xosStep{
-	{"add", "192.0.2.1"}, {"add", "192.0.2.1"},
+	{"add", "203.0.113.5"}, {"add", "203.0.113.5"},
 	{"add", "2001:db8::1"}, {"add", "2001:db8::1"},
-	{"delete", "192.0.2.1"}, {"delete", "192.0.2.1"},
+	{"delete", "203.0.113.5"}, {"delete", "203.0.113.5"},
 	{"delete", "2001:db8::1"}, {"delete", "2001:db8::1"},
 }
 

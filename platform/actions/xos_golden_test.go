@@ -133,7 +133,7 @@ func TestXOS_ToolMissing(t *testing.T) {
 			f := newXOSFake()
 			a, _ := c.build(t, f, Config{Exec: f, Logger: xosLogger(new(bytes.Buffer))})
 			f.tools = map[string]xosTool{}
-			tgt := Target{Addr: netip.MustParseAddr("192.0.2.7")}
+			tgt := Target{Addr: netip.MustParseAddr("203.0.113.7")}
 			for _, err := range []error{
 				a.Add(context.Background(), tgt, time.Time{}),
 				a.Delete(context.Background(), tgt),
