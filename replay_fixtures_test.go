@@ -51,7 +51,7 @@ func hm(day time.Time, h, m int) time.Time {
 }
 
 func fixtureEvents() []fixtureEvent {
-	const a, b, c, w = "203.0.113.7", "198.51.100.23", "203.0.113.99", "192.0.2.9"
+	const a, b, c, w = "203.0.113.7", "198.51.100.23", "203.0.113.99", "203.0.113.200" // w is white-listed (ossec.conf)
 	ssh := func(file string, at time.Time, ip string) fixtureEvent {
 		return fixtureEvent{file: file, at: at, rule: "5712", lvl: 10, grp: []string{"syslog", "sshd", "authentication_failures"}, ip: ip}
 	}

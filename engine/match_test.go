@@ -237,6 +237,8 @@ func (h *hostSet) add(a string) {
 // is counted as skipped.
 func TestEngine_NeverActsOnTheHostItself(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		// The host's own addresses (192.0.2.0/24 is this machine's subnet,
+		// used in tests only for the host itself).
 		host := newHostSet("192.0.2.10", "2001:db8::10")
 		h := startEngineOpts(t, newMemStore(), &fakeRunner{}, testConfig(time.Minute), Options{BootID: "b", Host: host})
 		defer h.stop()

@@ -68,12 +68,12 @@ func TestObserver_OneJobPath(t *testing.T) {
 		obs := newObsRecorder()
 		cfg := testConfig(10 * time.Second)
 		cfg.Responses[0].Line = 7
-		cfg.WhiteList = []WhiteListEntry{{Prefix: netip.MustParsePrefix("192.0.2.0/24")}}
+		cfg.WhiteList = []WhiteListEntry{{Prefix: netip.MustParsePrefix("198.51.100.0/24")}}
 		r := &outcomeRunner{}
 		h := startEngineOpts(t, newMemStore(), &r.fakeRunner, cfg, Options{Observer: obs})
 		h.e.runner = r
 		defer h.stop()
-		for _, ip := range []string{"192.0.2.1", "203.0.113.7", "203.0.113.7", "203.0.113.8", "203.0.113.9"} {
+		for _, ip := range []string{"198.51.100.1", "203.0.113.7", "203.0.113.7", "203.0.113.8", "203.0.113.9"} {
 			h.alert(ip, "1.1")
 		}
 		if tc := h.e.Table(time.Now()); !maps.Equal(tc.Active, map[string]int{"firewall-drop": 1}) || tc.Overdue != 0 {

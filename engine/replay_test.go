@@ -115,14 +115,14 @@ func TestReplay_SkipReasons(t *testing.T) {
 			{Command: fw, RulesID: []string{"5712"}, Timeout: time.Minute, Line: 10},
 			{Command: acct, Location: LocationDefinedAgent, AgentID: "007", RulesID: []string{"5712"}, Line: 20},
 		},
-		WhiteList: []WhiteListEntry{{Prefix: netipPrefix(t, "192.0.2.0/24")}},
+		WhiteList: []WhiteListEntry{{Prefix: netipPrefix(t, "198.51.100.0/24")}},
 	}
 	line := func(srcip, user string) []byte {
 		return fmt.Appendf(nil, `{"timestamp":"2026-03-01T00:00:00.000+0000","rule":{"level":10,"id":"5712"},"id":"1.1",`+
 			`"data":{"srcip":%q,"dstuser":%q}}`, srcip, user)
 	}
 	rep := replayAll(t, NewReplay(cfg, ReplayOptions{}),
-		line("192.0.2.5", "bob"),     // white list: the alert runs nothing
+		line("198.51.100.5", "bob"),  // white list: the alert runs nothing
 		line("not-an-ip", "bob"),     // invalid srcip
 		line("127.0.0.1", "bob"),     // the host itself
 		line("203.0.113.7", "b o b"), // invalid user

@@ -44,7 +44,7 @@ func TestFields_Target(t *testing.T) {
 // TestAlert_Target: the stand-alone decoding of a target applies validate's
 // rules to each field on its own and gives the canonical form.
 func TestAlert_Target(t *testing.T) {
-	host := newHostSet("192.0.2.10")
+	host := newHostSet("192.0.2.10") // the host's own (this machine's subnet), never a target
 	for _, c := range []struct {
 		name, alert string
 		want        Target

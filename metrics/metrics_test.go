@@ -63,7 +63,7 @@ func scriptConfig() *engine.Config {
 			{Command: fw, RulesID: []string{"5712"}, Timeout: 10 * time.Minute, Line: 12},
 			{Command: acct, Location: engine.LocationDefinedAgent, AgentID: "007", RulesID: []string{"5712"}, Line: 20},
 		},
-		WhiteList: []engine.WhiteListEntry{{Prefix: netip.MustParsePrefix("192.0.2.0/24")}},
+		WhiteList: []engine.WhiteListEntry{{Prefix: netip.MustParsePrefix("203.0.113.128/25")}},
 	}
 }
 
@@ -125,7 +125,7 @@ func check(t *testing.T, fams map[string]*dto.MetricFamily, want float64, name s
 // and checks the values.
 func TestMetrics_ScriptedRun(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alerts.json")
-	ips := []string{"192.0.2.1", "203.0.113.7", "203.0.113.7", "203.0.113.6", "203.0.113.8", "203.0.113.9", "198.51.100.1"}
+	ips := []string{"203.0.113.200", "203.0.113.7", "203.0.113.7", "203.0.113.6", "203.0.113.8", "203.0.113.9", "198.51.100.1"}
 	var lines [][]byte
 	var file []byte
 	for i, ip := range ips {
@@ -245,7 +245,7 @@ func TestMetrics_Serve(t *testing.T) {
 }
 
 func TestOpen_LoopbackOnly(t *testing.T) {
-	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:9101", "example.com:9101", "[::]:0"} {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "203.0.113.5:9101", "example.com:9101", "[::]:0"} {
 		if m, err := Open(addr); !errors.Is(err, ErrNotLoopback) {
 			m.Close()
 			t.Errorf("Open(%q) = %v, want ErrNotLoopback", addr, err)
