@@ -297,16 +297,23 @@ func TestE2E_SIGTERMStops(t *testing.T) {
 	d := startDaemon(t, root)
 	d.alert("203.0.113.4", "0.1")
 	waitCalls(t, d, 1, 5*time.Second)
+	d.sigterm(5 * time.Second)
+}
+
+// sigterm stops the daemon's process with SIGTERM and fails the test unless
+// it exits cleanly within limit.
+func (d *daemon) sigterm(limit time.Duration) {
+	d.t.Helper()
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- d.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, d.logs())
+			d.t.Fatalf("exit after SIGTERM: %v\n%s", err, d.logs())
 		}
-	case <-time.After(5 * time.Second):
-		t.Errorf("not stopped 5 s after SIGTERM")
+	case <-time.After(limit):
+		d.t.Fatalf("not stopped %s after SIGTERM", limit)
 	}
 }
 

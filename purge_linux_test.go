@@ -5,7 +5,6 @@ package main
 import (
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -17,20 +16,7 @@ import (
 // A second purge finds nothing to lift or remove.
 func TestE2E_PurgeRemovesOurTable(t *testing.T) {
 	ns := newNetns(t, "tld-purge")
-	root := newRoot(t, `<ossec_config>
-  <command>
-    <name>firewall-drop</name>
-    <executable>firewall-drop</executable>
-    <timeout_allowed>yes</timeout_allowed>
-  </command>
-  <active-response>
-    <command>firewall-drop</command>
-    <location>local</location>
-    <rules_id>5712</rules_id>
-    <timeout>3600</timeout>
-  </active-response>
-</ossec_config>
-`)
+	root := newRoot(t, confFor("firewall-drop", 3600))
 	inNS := func(args ...string) (string, error) {
 		out, err := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...).CombinedOutput()
 		return string(out), err
@@ -42,17 +28,7 @@ func TestE2E_PurgeRemovesOurTable(t *testing.T) {
 		return strings.Contains(out, "203.0.113.78")
 	})
 	waitLog(t, d, `msg="active responses decided in group"`) // its entry is stored
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- d.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, d.logs())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("not stopped 10 s after SIGTERM")
-	}
+	d.sigterm(10 * time.Second)
 	if out, _ := inNS("nft", "list", "tables"); !strings.Contains(out, "table inet threatlockdown") {
 		t.Fatalf("no table after the stop:\n%s", out)
 	}
