@@ -111,12 +111,12 @@
 // dictionary of Wazuh alert fragments that we wrote (params.dict, part of
 // the format), or as given when that is not shorter. Our encoder
 // (deflate.go) writes one block of fixed Huffman codes: a realistic sshd
-// alert's Params of 1.8 KB take 255 bytes (239 with flate.Writer's level
+// alert's Params of 1.8 KB take 257 bytes (239 with flate.Writer's level
 // 6, 700 without the dictionary); the sample alert of Wazuh's own tests
-// (1.65 KB), not one the dictionary was written from, takes 308. That
-// costs 7-8 µs to encode (30 µs with flate.Writer, which clears and primes
-// its large tables for each value), outside the transaction, and 4-5 µs to
-// decode (BenchmarkParams, TestParams_Size).
+// (1.65 KB), not one the dictionary was written from, takes 313. That
+// costs 4.5 µs to encode (28-29 µs with flate.Writer, which clears and
+// primes its large tables for each value), outside the transaction, and
+// 3.2-3.6 µs to decode (BenchmarkParams, TestParams_Size).
 //
 // A store of 100,000 realistic entries written as a storm writes them
 // (random keys, a hundred a commit) takes 84 MB, 840 bytes an entry: an
