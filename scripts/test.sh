@@ -32,8 +32,13 @@ echo "== go test -race (the daemon in-process, engine, store, watch, control soc
 go test -count=1 -race . ./engine/... ./store/... ./watch/... ./platform/control/ ./metrics/
 
 echo "== fuzz, briefly (FUZZTIME, default 5s a target; seeds in the tests and testdata/fuzz)"
-for target in engine:FuzzAlert_Decode engine/ossecconf:FuzzParse store:FuzzDecode \
-	platform/actions:FuzzStandalone platform/actions:FuzzTargetFromAlert; do
+for target in engine:FuzzAlert_Decode engine:FuzzValidJSON engine/ossecconf:FuzzParse store:FuzzDecode \
+	store:FuzzDeflate platform/actions:FuzzStandalone platform/actions:FuzzAlertTarget; do
+	# A renamed target must not pass silently as "no fuzz tests to fuzz".
+	if ! go test -list "^${target#*:}\$" "./${target%%:*}/" | grep -qx "${target#*:}"; then
+		echo "no fuzz target ${target}" >&2
+		exit 1
+	fi
 	if ! out=$(go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "${FUZZTIME:-5s}" "./${target%%:*}/" 2>&1); then
 		echo "$out" >&2 # the failing input is saved under the package's testdata/fuzz
 		exit 1
