@@ -8,7 +8,7 @@ import (
 // Repeated offenders: each table key counts its offences (the adds that
 // found it inactive or active alike), and the count picks the timeout from
 // <repeated_offenders>. A count is forgotten once its key has been inactive
-// for offenceMemory, so that the table of counts, in memory and in the
+// (out of the table, and no offence) for offenceMemory, so that the table of counts, in memory and in the
 // store, stays bounded by recent attackers instead of growing with every
 // address ever seen. (Wazuh's execd keeps its counts in memory until it
 // restarts.) A daemon that starts does not know when a stored count last
@@ -45,6 +45,17 @@ func (e *Engine) offend(key string, now time.Time) int {
 	o.last = unixSeconds(now)
 	e.offences[key] = o
 	return int(o.n)
+}
+
+// leftTable starts key's week of inactivity now that its entry is gone: a
+// block longer than the week (repeated offenders escalate that far) keeps
+// its count for a week after it ends, not after its last offence. e.mu is
+// held.
+func (e *Engine) leftTable(key string) {
+	if o, ok := e.offences[key]; ok {
+		o.last = unixSeconds(e.now())
+		e.offences[key] = o
+	}
 }
 
 // offenceLoop forgets, every offenceSweepEvery, the counts of keys that

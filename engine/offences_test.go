@@ -51,3 +51,28 @@ func TestEngine_OffencesForgottenAfterAQuietWeek(t *testing.T) {
 		}
 	})
 }
+
+// A block longer than the week keeps its count for a week after it ends:
+// the attacker back the day after a 30-day block is still a repeat
+// offender.
+func TestEngine_OffencesKeptAWeekAfterALongBlock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(10*time.Second, 30*24*time.Hour), "b")
+		defer h.stop()
+		const ip = "198.51.100.4"
+		key := "firewall-drop-" + ip
+		h.alert(ip, "1")
+		time.Sleep(time.Minute)
+		h.alert(ip, "2") // offence 2: 30 days
+		time.Sleep(31 * 24 * time.Hour)
+		synctest.Wait()
+		if n := st.offences(key); n != 2 {
+			t.Fatalf("a day after the 30-day block ended: %d offences stored, want 2", n)
+		}
+		h.alert(ip, "3")
+		if n := st.offences(key); n != 3 {
+			t.Errorf("back a day after: offence %d, want 3", n)
+		}
+	})
+}

@@ -288,6 +288,7 @@ func (e *Engine) forget(ref EntryRef, jobs ...uint64) {
 	e.mu.Lock()
 	if t := e.table[ref.Key]; t != nil && t.Seq == ref.Seq {
 		delete(e.table, ref.Key)
+		e.leftTable(ref.Key)
 	}
 	e.mu.Unlock()
 }
