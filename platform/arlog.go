@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -38,8 +39,9 @@ type ARLog struct {
 	// Now is the clock; time.Now when nil. Tests fix it.
 	Now func() time.Time
 
-	mu sync.Mutex
-	f  *os.File
+	mu  sync.Mutex
+	f   io.WriteCloser // the file; tests put in one that fails
+	cut bool           // the last write stopped inside a line (a full disk)
 	// afterWrite, when set, sees each write's bytes; tests check that
 	// writes end at a line's end.
 	afterWrite func([]byte)
@@ -161,14 +163,27 @@ func (l *ARLog) programLines(program string, lines [][][]byte) error {
 	return l.write(b)
 }
 
-// write writes b, whole lines, in one write(2).
+// write writes b, whole lines, in one write(2) (os.File retries a short
+// write with more: then other writers' lines may fall inside ours).
 func (l *ARLog) write(b []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
 		return errARLogClosed
 	}
-	if _, err := l.f.Write(b); err != nil {
+	if l.cut { // end the line a full disk cut, before anything else
+		if _, err := l.f.Write([]byte{'\n'}); err != nil {
+			return fmt.Errorf("write active-responses.log: %w", err)
+		}
+		l.cut = false
+	}
+	if n, err := l.f.Write(b); err != nil {
+		if n > 0 && b[n-1] != '\n' {
+			// A full disk cut a line: end it now if it can, else before the
+			// next write, so that no other line runs on from it.
+			_, nlErr := l.f.Write([]byte{'\n'})
+			l.cut = nlErr != nil
+		}
 		return fmt.Errorf("write active-responses.log: %w", err)
 	}
 	if l.afterWrite != nil {
