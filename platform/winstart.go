@@ -3,6 +3,7 @@ package platform
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -80,12 +81,15 @@ func notFound(path string, err error) error {
 // operators. So the whole command goes inside one more pair of quotes and
 // every argument is quoted; a value with a quote, a percent sign (cmd
 // expands %VAR% even inside quotes) or a line break cannot be passed
-// safely and is refused.
+// safely and is refused. cmd.exe is the one in %SystemRoot%\System32, not
+// the first on PATH, started with /d (no AutoRun commands from the
+// registry), /v:off (no !VAR! expansion, even where the registry turns
+// delayed expansion on) and /s (the quote rule above, whatever follows).
 func windowsStart(path string, args []string) (startLine, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".cmd", ".bat":
 		var b strings.Builder
-		b.WriteString(`cmd.exe /c "`)
+		b.WriteString(`cmd.exe /d /v:off /s /c "`)
 		for i, a := range append([]string{path}, args...) {
 			if strings.ContainsAny(a, "\"%\r\n\x00") {
 				return startLine{}, fmt.Errorf("%w: %s: argument %q cannot be passed to cmd.exe safely", engine.ErrNotStarted, path, a)
@@ -96,10 +100,19 @@ func windowsStart(path string, args []string) (startLine, error) {
 			b.WriteString(`"` + a + `"`)
 		}
 		b.WriteByte('"')
-		return startLine{argv: append([]string{"cmd.exe", "/c", path}, args...), cmdLine: b.String()}, nil
+		return startLine{argv: append([]string{systemCmd(), "/d", "/v:off", "/s", "/c", path}, args...), cmdLine: b.String()}, nil
 	case ".ps1":
 		argv := []string{"powershell.exe", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", path}
 		return startLine{argv: append(argv, args...)}, nil
 	}
 	return startLine{argv: append([]string{path}, args...)}, nil
+}
+
+// systemCmd is Windows' own cmd.exe: %SystemRoot%\System32\cmd.exe, or
+// cmd.exe when SystemRoot is not set (not on Windows: the tests).
+func systemCmd() string {
+	if root := os.Getenv("SystemRoot"); root != "" {
+		return root + `\System32\cmd.exe`
+	}
+	return "cmd.exe"
 }

@@ -57,10 +57,10 @@ func TestWindowsStart(t *testing.T) {
 	}{
 		{"active-response/bin/fw.exe", nil, "active-response/bin/fw.exe", ""},
 		{abs + "fw.exe", legacy, abs + "fw.exe|add|-|203.0.113.5|1.2|5712|(host) any->/var/log/x|-|-", ""},
-		{"active-response/bin/fw.cmd", nil, "cmd.exe|/c|active-response/bin/fw.cmd",
-			`cmd.exe /c ""active-response/bin/fw.cmd""`},
-		{abs + "fw.BAT", legacy, "cmd.exe|/c|" + abs + "fw.BAT|add|-|203.0.113.5|1.2|5712|(host) any->/var/log/x|-|-",
-			`cmd.exe /c ""` + abs + `fw.BAT" "add" "-" "203.0.113.5" "1.2" "5712" "(host) any->/var/log/x" "-" "-""`},
+		{"active-response/bin/fw.cmd", nil, "CMD|/d|/v:off|/s|/c|active-response/bin/fw.cmd",
+			`cmd.exe /d /v:off /s /c ""active-response/bin/fw.cmd""`},
+		{abs + "fw.BAT", legacy, "CMD|/d|/v:off|/s|/c|" + abs + "fw.BAT|add|-|203.0.113.5|1.2|5712|(host) any->/var/log/x|-|-",
+			`cmd.exe /d /v:off /s /c ""` + abs + `fw.BAT" "add" "-" "203.0.113.5" "1.2" "5712" "(host) any->/var/log/x" "-" "-""`},
 		{"active-response/bin/fw.ps1", nil,
 			"powershell.exe|-NoProfile|-NonInteractive|-ExecutionPolicy|Bypass|-File|active-response/bin/fw.ps1", ""},
 		{abs + "fw.ps1", []string{"add", "-"},
@@ -70,6 +70,7 @@ func TestWindowsStart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.path, err)
 		}
+		tc.argv = strings.Replace(tc.argv, "CMD", systemCmd(), 1) // %SystemRoot%'s, where it is set
 		if got := strings.Join(s.argv, "|"); got != tc.argv || s.cmdLine != tc.cmdLine {
 			t.Errorf("%s:\n got  %s\n      %s\nwant %s\n      %s", tc.path, got, s.cmdLine, tc.argv, tc.cmdLine)
 		}
@@ -90,12 +91,24 @@ func TestRunner_StartLineWindows(t *testing.T) {
 	r := &Runner{Root: filepath.Join("some", "root"), goos: "windows"}
 	file := filepath.Join(r.binDir(), "fw.cmd")
 	s, err := r.startLine(file, engine.ProtocolJSON, nil)
-	if want := `cmd.exe /c ""active-response/bin/fw.cmd""`; err != nil || s.cmdLine != want {
+	if want := `cmd.exe /d /v:off /s /c ""active-response/bin/fw.cmd""`; err != nil || s.cmdLine != want {
 		t.Errorf("JSON: %q, %v; want %q", s.cmdLine, err, want)
 	}
 	abs, _ := filepath.Abs(file)
 	s, err = r.startLine(file, engine.ProtocolLegacy, []string{"add"})
-	if want := `cmd.exe /c ""` + abs + `" "add""`; err != nil || s.cmdLine != want {
+	if want := `cmd.exe /d /v:off /s /c ""` + abs + `" "add""`; err != nil || s.cmdLine != want {
 		t.Errorf("legacy: %q, %v; want %q", s.cmdLine, err, want)
+	}
+}
+
+// cmd.exe is Windows' own, not the first on PATH.
+func TestSystemCmd(t *testing.T) {
+	t.Setenv("SystemRoot", `C:\Windows`)
+	if got := systemCmd(); got != `C:\Windows\System32\cmd.exe` {
+		t.Errorf("systemCmd() = %q", got)
+	}
+	t.Setenv("SystemRoot", "")
+	if got := systemCmd(); got != "cmd.exe" {
+		t.Errorf("systemCmd() without SystemRoot = %q", got)
 	}
 }
