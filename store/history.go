@@ -366,7 +366,8 @@ func (db *DB) PruneHistory(now time.Time) (int, error) {
 	}
 }
 
-// oldHistory finds records older than cutoff, target by target from the
+// oldHistory finds records older than cutoff (a folded record by its last
+// event), target by target from the
 // target from (nil: the first): at most historyPruneBatch of them, looking
 // at most at historyPruneScan targets. next is the target to go on from,
 // nil when the end was reached. A target's records are in time order, so
@@ -389,13 +390,16 @@ func (db *DB) oldHistory(from []byte, cutoff time.Time) (old [][]byte, next []by
 			}
 			scanned++
 			prefix := historyPrefix(t)
-			for k, _ := hc.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = hc.Next() {
+			for k, v := hc.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = hc.Next() {
 				_, at, err := parseHistoryKey(k)
 				if err != nil {
 					return err
 				}
 				if !at.Before(cutoff) {
 					break
+				}
+				if ev, err := decodeHistory(k, v); err == nil && ev.Repeats > 0 && !ev.Last.Before(cutoff) {
+					continue // folded: its last event is young, so it stays
 				}
 				if len(old) == historyPruneBatch {
 					next = slices.Clone(t) // this target again

@@ -415,3 +415,23 @@ func TestHistory_DecodeRejects(t *testing.T) {
 		t.Error("decoded a key without its time")
 	}
 }
+
+// A folded record stays while its last event is within the window, though
+// its first is older, in both stores; it goes once its last is old too.
+func TestHistory_FoldedRecordPrunedByItsLastEvent(t *testing.T) {
+	bothHistory(t, 7*24*time.Hour, 0, func(t *testing.T, s historyStore) {
+		const ip = "203.0.113.7"
+		for d := range 8 { // aborted once a day for 8 days: one record
+			applyHistory(t, s, event(ip, t0.Add(time.Duration(d)*24*time.Hour), engine.HistoryAborted, fmt.Sprint("d", d)))
+		}
+		if n, err := s.PruneHistory(t0.Add(8 * 24 * time.Hour)); n != 0 || err != nil {
+			t.Errorf("pruned %d (%v) while the last event is a day old", n, err)
+		}
+		if ids := alertsOf(t, s, ip); !reflect.DeepEqual(ids, []string{"d0"}) {
+			t.Errorf("history %v, want the folded record", ids)
+		}
+		if n, err := s.PruneHistory(t0.Add(15 * 24 * time.Hour)); n != 1 || err != nil {
+			t.Errorf("pruned %d (%v) once the last event is 8 days old, want 1", n, err)
+		}
+	})
+}

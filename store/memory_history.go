@@ -87,16 +87,17 @@ func (h *memoryHistory) prune(now time.Time) int {
 	}
 	n := 0
 	for t, list := range h.byTarget {
-		i := 0
-		for i < len(list) && list[i].ev.Time.Before(cutoff) {
-			i++
-		}
-		n += i
-		switch {
-		case i == len(list):
+		keep := slices.DeleteFunc(slices.Clone(list), func(m memoryEvent) bool {
+			old := m.ev.Time.Before(cutoff) && (m.ev.Repeats == 0 || m.ev.Last.Before(cutoff)) // as DB prunes
+			if old {
+				n++
+			}
+			return old
+		})
+		if len(keep) == 0 {
 			delete(h.byTarget, t)
-		case i > 0:
-			h.byTarget[t] = slices.Clone(list[i:])
+		} else {
+			h.byTarget[t] = keep
 		}
 	}
 	return n
