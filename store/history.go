@@ -282,7 +282,7 @@ func foldHistory(h *bolt.Bucket, c *bolt.Cursor, ev engine.HistoryEvent) (bool, 
 func historyCount(counts *bolt.Bucket, target []byte) uint64 {
 	v := counts.Get(target)
 	if len(v) != 8 {
-		return 0 // none (a bad count heals here: the cap trims by counting again below)
+		return 0 // none; a bad count reads as none, so the cap may keep more records until the pruner takes them
 	}
 	return binary.BigEndian.Uint64(v)
 }
