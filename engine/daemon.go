@@ -70,6 +70,7 @@ type Engine struct {
 	jobSeq    uint64
 	recSeq    uint64
 	state     *State        // loaded state, consumed by Run
+	loadedN   int           // entries loaded at start, while the table may point into them
 	reapplied chan struct{} // closed once what reconcile re-applies is in place
 }
 
@@ -109,7 +110,7 @@ func New(o Options) (*Engine, error) {
 	slab := make([]tableEntry, len(st.Entries))
 	for i := range st.Entries {
 		en := &st.Entries[i]
-		slab[i] = tableEntry{Entry: en}
+		slab[i] = tableEntry{Entry: en, loaded: true}
 		e.table[en.Key] = &slab[i]
 		e.seq = max(e.seq, en.Seq)
 		e.jobSeq = max(e.jobSeq, en.Job) // job ids stay unique: an entry names the job that made it
@@ -117,6 +118,7 @@ func New(o Options) (*Engine, error) {
 	for _, j := range st.Jobs {
 		e.jobSeq = max(e.jobSeq, j.ID)
 	}
+	e.loadedN = len(st.Entries)
 	e.matcher.Store(compile(nil))
 	return e, nil
 }

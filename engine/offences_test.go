@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -75,4 +76,79 @@ func TestEngine_OffencesKeptAWeekAfterALongBlock(t *testing.T) {
 			t.Errorf("back a day after: offence %d, want 3", n)
 		}
 	})
+}
+
+// Once fewer than a quarter of the entries loaded at start are left, the
+// hourly pass moves them out of the loaded array (so that it can be freed),
+// unchanged; before that it leaves them where they are.
+func TestEngine_TableLeavesTheLoadedEntries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(time.Hour), "boot1")
+		for i := range 8 {
+			h.alert(fmt.Sprintf("203.0.113.%d", i+1), fmt.Sprint(i))
+		}
+		h.stop()
+		// Two of the eight outlive the others by a day.
+		st.mu.Lock()
+		for i := range st.st.Entries {
+			if i < 2 {
+				st.st.Entries[i].Expires = st.st.Entries[i].Expires.Add(24 * time.Hour)
+			}
+		}
+		st.mu.Unlock()
+		h = startEngine(t, st, &fakeRunner{}, testConfig(time.Hour), "boot1")
+		defer h.stop()
+		loaded := map[*Entry]Entry{}
+		h.e.mu.Lock()
+		for _, te := range h.e.table {
+			loaded[te.Entry] = *te.Entry
+		}
+		h.e.mu.Unlock()
+		if len(loaded) != 8 {
+			t.Fatalf("%d entries loaded, want 8", len(loaded))
+		}
+		time.Sleep(30 * time.Minute) // an hourly pass with all eight left: nothing moves
+		h.e.compactLoaded()
+		if n := h.countLoaded(loaded); n != 8 {
+			t.Fatalf("%d of 8 still in the loaded array, want all (more than a quarter left)", n)
+		}
+		time.Sleep(2 * time.Hour) // six expired and deleted; the pass moves the two left
+		synctest.Wait()
+		if n := h.countLoaded(loaded); n != 0 {
+			t.Errorf("%d entries still point into the loaded array", n)
+		}
+		h.e.mu.Lock()
+		defer h.e.mu.Unlock()
+		if len(h.e.table) != 2 {
+			t.Fatalf("table holds %d, want 2", len(h.e.table))
+		}
+		for key, te := range h.e.table {
+			if te.loaded || te.Key != key {
+				t.Errorf("%s: %+v", key, te)
+			}
+			found := false
+			for _, was := range loaded {
+				if was.Key == key && was.Seq == te.Seq && was.Expires.Equal(te.Expires) && was.Fields == te.Fields {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s changed when moved: %+v", key, *te.Entry)
+			}
+		}
+	})
+}
+
+// countLoaded is how many table entries still point to an entry of loaded.
+func (h *harness) countLoaded(loaded map[*Entry]Entry) int {
+	h.e.mu.Lock()
+	defer h.e.mu.Unlock()
+	n := 0
+	for _, te := range h.e.table {
+		if _, ok := loaded[te.Entry]; ok {
+			n++
+		}
+	}
+	return n
 }

@@ -25,6 +25,7 @@ type tableEntry struct {
 	inGroup   bool // pending in a group on its way to the store, written in order after the groups before
 	deleting  bool // its delete is running: a new add starts a new generation
 	repairing bool // being put back by drift repair: its delete waits
+	loaded    bool // points into the entries loaded at start (see compactLoaded)
 }
 
 // runAdd runs one matched alert's command and settles its job. The job stays
