@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/internal/golden"
 	"github.com/threatlockdown/threatlockdown/platform/control"
 )
 
@@ -186,19 +187,7 @@ func TestExplain_Golden(t *testing.T) {
 	if err := tw.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "explain.golden")
-	if *updateFixtures {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := b.String(); got != string(want) {
-		t.Errorf("explain text:\n%s\nwant (%s):\n%s", got, golden, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "explain.golden"), b.Bytes())
 }
 
 // TestParseHistory: --history takes a duration or whole days; 0 keeps none.

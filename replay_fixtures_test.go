@@ -3,16 +3,15 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
-)
 
-var updateFixtures = flag.Bool("update", false, "rewrite the replay fixtures in testdata/replay")
+	"github.com/threatlockdown/threatlockdown/internal/golden"
+)
 
 // The replay fixtures: an install root with an ossec.conf, a script in
 // active-response/bin, and two days of alerts in three files: day 1 in a
@@ -156,7 +155,7 @@ func fixtureContents() (files map[string][]byte, badLines map[string][]int) {
 
 // TestReplay_WriteFixtures rewrites the fixture files with -update.
 func TestReplay_WriteFixtures(t *testing.T) {
-	if !*updateFixtures {
+	if !golden.Update() {
 		t.Skip("run with -update to rewrite the fixtures")
 	}
 	files, _ := fixtureContents()

@@ -1,9 +1,7 @@
 package packaging
 
 import (
-	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,33 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/threatlockdown/threatlockdown/internal/golden"
 	"github.com/threatlockdown/threatlockdown/platform/service"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // TestUnit_IsTheRendered: the unit the packages ship is the one `service
 // install` writes for /var/ossec and /usr/bin/threatlockdown.
 func TestUnit_IsTheRendered(t *testing.T) {
 	s := service.Spec{Exec: "/usr/bin/threatlockdown", Args: service.RunArgs("/var/ossec"), Root: "/var/ossec"}
-	golden(t, "systemd/threatlockdown.service", []byte(service.SystemdUnit(s)))
+	golden.Check(t, "systemd/threatlockdown.service", []byte(service.SystemdUnit(s)))
 }
 
 // TestScripts_Syntax checks the maintainer and install scripts with sh -n.
@@ -92,7 +72,7 @@ func TestDeb_InSystemdContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/deb-files.txt", files)
+	golden.Check(t, "testdata/deb-files.txt", files)
 }
 
 func lastLine(b []byte) string {

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,24 +15,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/threatlockdown/threatlockdown/internal/golden"
 )
 
 // This file holds the test kit of the non-Linux actions ("xos"): a fake OS
 // whose tools are small models of their state, a transcript of what an
 // action ran, and golden files under testdata/ rewritten with -update.
-
-func init() {
-	// The -update flag may already be defined by another test file.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata")
-	}
-}
-
-// xosUpdate reports whether -update was given.
-func xosUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // xosTool answers one command of a fake tool: args after the tool's name,
 // and stdin. A non-nil error stands for a non-zero exit.
@@ -160,37 +147,5 @@ func xosRun(t *testing.T, a Action, f *xosFake, logBuf *bytes.Buffer, state func
 // under -update.
 func xosGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if xosUpdate() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s",
-			path, xosDiff(string(want), got))
-	}
-}
-
-// xosDiff shows the first differing line of want and got, with context.
-func xosDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, wl, gl)
-		}
-	}
-	return "(same lines, different bytes)"
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }

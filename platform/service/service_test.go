@@ -1,48 +1,33 @@
 package service
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/threatlockdown/threatlockdown/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 // packaged is the service as the packages install it.
 var packaged = Spec{Exec: "/usr/bin/threatlockdown", Args: RunArgs("/var/ossec"), Root: "/var/ossec"}
 
 func TestSystemdUnit_Golden(t *testing.T) {
-	golden(t, "threatlockdown.service", []byte(SystemdUnit(packaged)))
+	checkGolden(t, "threatlockdown.service", []byte(SystemdUnit(packaged)))
 	odd := Spec{Exec: "/opt/t l d/threatlockdown", Args: RunArgs("/srv/100% ossec", "--alerts", `/x/"a".json`), Root: "/srv/100% ossec"}
-	golden(t, "odd-paths.service", []byte(SystemdUnit(odd)))
+	checkGolden(t, "odd-paths.service", []byte(SystemdUnit(odd)))
 }
 
 func TestLaunchdPlist_Golden(t *testing.T) {
-	golden(t, "threatlockdown.plist", []byte(LaunchdPlist(Spec{
+	checkGolden(t, "threatlockdown.plist", []byte(LaunchdPlist(Spec{
 		Exec: "/usr/local/bin/threatlockdown", Args: RunArgs("/Library/Ossec"), Root: "/Library/Ossec"})))
 }
 
@@ -52,7 +37,7 @@ func TestWindows_Golden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "windows.json", append(raw, '\n'))
+	checkGolden(t, "windows.json", append(raw, '\n'))
 }
 
 // TestSystemdUnit_Verify runs systemd-analyze verify on the unit, with
