@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // eventLogger is the part of the service library's Logger the daemon uses:
@@ -43,19 +41,14 @@ type eventLogHandler struct {
 
 func (h *eventLogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelInfo {
-		var b strings.Builder
-		b.WriteString(r.Message)
-		for _, a := range h.attrs {
-			fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-		}
-		r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
+		line := recordLine(r, h.attrs)
 		switch {
 		case r.Level >= slog.LevelError:
-			h.el.Error(b.String())
+			h.el.Error(line)
 		case r.Level >= slog.LevelWarn:
-			h.el.Warning(b.String())
+			h.el.Warning(line)
 		default:
-			h.el.Info(b.String())
+			h.el.Info(line)
 		}
 	}
 	return h.Handler.Handle(ctx, r)

@@ -33,14 +33,9 @@ type errorTap struct {
 
 func (h *errorTap) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError {
-		var b strings.Builder
-		b.WriteString(r.Message)
-		for _, a := range h.attrs {
-			fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-		}
-		r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
+		text := recordLine(r, h.attrs)
 		h.last.mu.Lock()
-		h.last.at, h.last.text = r.Time, b.String()
+		h.last.at, h.last.text = r.Time, text
 		h.last.mu.Unlock()
 	}
 	return h.Handler.Handle(ctx, r)
@@ -52,4 +47,16 @@ func (h *errorTap) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *errorTap) WithGroup(name string) slog.Handler {
 	return &errorTap{Handler: h.Handler.WithGroup(name), last: h.last, attrs: h.attrs}
+}
+
+// recordLine is r as one line: its message, then the handler's attrs and
+// its own as key=value.
+func recordLine(r slog.Record, attrs []slog.Attr) string {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	for _, a := range attrs {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+	}
+	r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
+	return b.String()
 }
