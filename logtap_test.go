@@ -23,9 +23,18 @@ func TestErrorTap_KeepsTheLastError(t *testing.T) {
 
 type fakeEventLog struct{ got []string }
 
-func (f *fakeEventLog) Info(v ...any) error    { f.got = append(f.got, "info "+fmt.Sprint(v...)); return nil }
-func (f *fakeEventLog) Warning(v ...any) error { f.got = append(f.got, "warning "+fmt.Sprint(v...)); return nil }
-func (f *fakeEventLog) Error(v ...any) error   { f.got = append(f.got, "error "+fmt.Sprint(v...)); return nil }
+func (f *fakeEventLog) Info(v ...any) error {
+	f.got = append(f.got, "info "+fmt.Sprint(v...))
+	return nil
+}
+func (f *fakeEventLog) Warning(v ...any) error {
+	f.got = append(f.got, "warning "+fmt.Sprint(v...))
+	return nil
+}
+func (f *fakeEventLog) Error(v ...any) error {
+	f.got = append(f.got, "error "+fmt.Sprint(v...))
+	return nil
+}
 
 // The Event Log gets info and above, each at its own level, as one line.
 func TestEventLogHandler_Levels(t *testing.T) {
