@@ -240,7 +240,10 @@ type Group interface {
 
 // GroupAdd is one decided add of a group.
 type GroupAdd struct {
-	Message  []byte // the add message the command would have been sent
+	// The add message the command would have been sent is Head, Params,
+	// then "}": Head (MessageHead) is shared by a group's adds.
+	Head     []byte
+	Params   []byte
 	Keys     []string
 	Fields   Fields
 	Decision Decision

@@ -122,6 +122,7 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 		run.refs = slices.Grow(run.refs, len(grouped))
 	}
 	putAt := make(map[string]int, len(grouped)) // a key decided again in the group: one Put, the last
+	head := MessageHead(e.node, OpAdd)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, gj := range grouped {
@@ -156,7 +157,7 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 			run.marks = append(run.marks, ref)
 		}
 		run.adds = append(run.adds, GroupAdd{
-			Message: BuildMessage(e.node, OpAdd, gj.job.Params), Keys: gj.keys, Fields: gj.job.Fields, Decision: d,
+			Head: head, Params: gj.job.Params, Keys: gj.keys, Fields: gj.job.Fields, Decision: d,
 		})
 		run.refs = append(run.refs, ref)
 		run.jobs = append(run.jobs, gj.job.ID)

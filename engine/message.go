@@ -27,17 +27,26 @@ func buildParams(c *Command, alert []byte) []byte {
 }
 
 // BuildMessage returns the whole message for op, as wazuh-execd sends it to a
-// script on stdin (without the newline).
+// script on stdin (without the newline): MessageHead, params, then "}".
 func BuildMessage(node string, op Op, params []byte) []byte {
+	b := make([]byte, 0, len(params)+len(node)+96)
+	return append(append(appendHead(b, node, op), params...), '}')
+}
+
+// MessageHead is the part of every message for op from node that comes
+// before its parameters. A group's adds share it, so that their messages
+// are written to the log from pieces rather than built one by one.
+func MessageHead(node string, op Op) []byte {
+	return appendHead(make([]byte, 0, len(node)+96), node, op)
+}
+
+func appendHead(b []byte, node string, op Op) []byte {
 	n, _ := json.Marshal(node)
-	b := make([]byte, 0, len(params)+len(n)+96)
 	b = append(b, `{"version":1,"origin":{"name":`...)
 	b = append(b, n...)
 	b = append(b, `,"module":"wazuh-execd"},"command":"`...)
 	b = append(b, op...)
-	b = append(b, `","parameters":`...)
-	b = append(b, params...)
-	return append(b, '}')
+	return append(b, `","parameters":`...)
 }
 
 // addCommand is where BuildMessage puts an add's command: the first match in

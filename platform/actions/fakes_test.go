@@ -109,10 +109,13 @@ func fakeRunner(log ARLogger, names ...string) (*Runner, map[string]*recAction) 
 
 // execdMessage builds the message execd sends for op with alert.
 func execdMessage(op engine.Op, exe, alert string, extra ...string) []byte {
-	c := engine.Command{Executable: exe, ExtraArgs: extra}
-	params := fmt.Sprintf(`{"extra_args":[%s],"alert":%s,"program":"active-response/bin/%s"}`,
-		quoteAll(c.ExtraArgs), alert, exe)
-	return engine.BuildMessage("node01", op, []byte(params))
+	return engine.BuildMessage("node01", op, execdParams(exe, alert, extra...))
+}
+
+// execdParams is the "parameters" object of execdMessage.
+func execdParams(exe, alert string, extra ...string) []byte {
+	return fmt.Appendf(nil, `{"extra_args":[%s],"alert":%s,"program":"active-response/bin/%s"}`,
+		quoteAll(extra), alert, exe)
 }
 
 func quoteAll(ss []string) string {

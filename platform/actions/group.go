@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/threatlockdown/threatlockdown/engine"
@@ -137,21 +138,24 @@ func (g *group) logRuns(adds []engine.GroupAdd, addErr, refreshErr error) {
 		refMsg   = errLine(refreshErr)
 	)
 	// Every line is a slice of pieces, all in one backing array: the
-	// answer is three parts, two of them the message's own bytes.
+	// message and the answer are the shared head (spliced for the answer),
+	// the add's own Params and the closing brace; nothing is copied.
 	pieces := make([][]byte, 0, 10*len(adds))
 	lines := make([][][]byte, 0, 6*len(adds))
 	line := func(p ...[]byte) {
 		pieces = append(pieces, p...)
 		lines = append(lines, pieces[len(pieces)-len(p):len(pieces):len(pieces)])
 	}
+	closing := []byte("}")
 	for _, a := range adds {
 		line(starting)
-		line(a.Message)
+		line(a.Head, a.Params, closing)
 		line(arproto.CheckKeysLine(g.name, a.Keys))
-		if head, command, tail, ok := engine.AnswerParts(a.Message, a.Decision.Verdict); ok {
-			line(head, command, tail)
+		if head, command, tail, ok := engine.AnswerParts(a.Head, a.Decision.Verdict); ok {
+			line(head, command, tail, a.Params, closing)
 		} else {
-			line(answerLine(a.Message, a.Decision.Verdict))
+			msg := append(append(slices.Clip(a.Head), a.Params...), '}')
+			line(answerLine(msg, a.Decision.Verdict))
 		}
 		switch {
 		case a.Decision.Verdict == engine.Abort:

@@ -24,9 +24,11 @@ func TestGroup_LogsAsRunAlone(t *testing.T) {
 		verdict engine.Verdict
 	}
 	adds := []add{{"203.0.113.7", engine.Continue}, {"198.51.100.3", engine.Abort}, {"2001:db8::5", engine.Continue}}
-	message := func(ip string) []byte {
-		return execdMessage(engine.OpAdd, "firewall-drop", fmt.Sprintf(`{"rule":{"level":10,"id":"5712"},"data":{"srcip":%q}}`, ip))
+	alert := func(ip string) string {
+		return fmt.Sprintf(`{"rule":{"level":10,"id":"5712"},"data":{"srcip":%q}}`, ip)
 	}
+	message := func(ip string) []byte { return execdMessage(engine.OpAdd, "firewall-drop", alert(ip)) }
+	params := func(ip string) []byte { return execdParams("firewall-drop", alert(ip)) }
 
 	alone := &lineLog{}
 	r, _ := fakeRunner(alone, "firewall-drop")
@@ -51,7 +53,7 @@ func TestGroup_LogsAsRunAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gadds = append(gadds, engine.GroupAdd{Message: message(a.ip), Keys: keys, Fields: f,
+		gadds = append(gadds, engine.GroupAdd{Head: engine.MessageHead("node01", engine.OpAdd), Params: params(a.ip), Keys: keys, Fields: f,
 			Decision: engine.Decision{Verdict: a.verdict, Expires: exp}})
 	}
 	if err := g.Apply(context.Background(), gadds); err != nil {
