@@ -181,14 +181,19 @@ func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 // maxGroup bounds the records written in one store commit.
 const maxGroup = 4096
 
+// aheadGroups is how many prepared groups may wait for the writer: the
+// commit loop decides and applies (kernel timeouts) up to that many groups
+// ahead of the store, and the writer commits all that wait in one go.
+const aheadGroups = 4
+
 // commitLoop groups handled records and decides them (see prepare), then
-// hands each group to a writer goroutine: while one group is being
-// committed (an fsync), the next is already being decided and its
-// kernel-timeout blocks applied. Groups are written in the order they were
-// prepared. Positions of records without jobs are written at least every
-// FlushEvery and at the end.
+// hands each group to a writer goroutine: while one commit is being
+// written (an fsync), the next groups are already being decided and their
+// kernel-timeout blocks applied, so a storm's blocks do not wait for the
+// store. Groups are written in the order they were prepared. Positions of
+// records without jobs are written at least every FlushEvery and at the end.
 func (e *Engine) commitLoop(ctx context.Context) {
-	writes := make(chan *batch, 1)
+	writes := make(chan *batch, aheadGroups)
 	wrote := make(chan struct{})
 	go func() { defer close(wrote); e.writeLoop(ctx, writes) }()
 	defer func() { close(writes); <-wrote }()
@@ -247,34 +252,84 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 	return b
 }
 
-// writeLoop commits the groups in order, each with the marks of what the
-// one before applied after its commit; then applies the rest of the group,
-// settles its decisions and dispatches its jobs.
+// writeLoop commits the groups in order, with the marks of what the commit
+// before applied after it. The groups waiting when it is free go into one
+// commit (see mergeBatches); then, group by group, it applies the rest,
+// settles the decisions and dispatches the jobs.
 func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 	var unmarks []EntryRef
 	for b := range writes {
-		b.c.Unmark = append(b.c.Unmark, unmarks...)
-		if isEmpty(b.c) {
+		bs := []*batch{b}
+		for more := true; more; {
+			select {
+			case nb, ok := <-writes:
+				if more = ok; ok {
+					bs = append(bs, nb)
+				}
+			default:
+				more = false
+			}
+		}
+		c, records := mergeBatches(bs)
+		c.Unmark = append(c.Unmark, unmarks...)
+		unmarks = nil
+		if isEmpty(c) {
 			continue
 		}
-		if !e.write(ctx, b.c, b.records) {
-			unmarks = b.c.Unmark
-			e.rollbackGroup(b.g)
+		if !e.write(ctx, c, records) {
+			unmarks = c.Unmark
+			for i := len(bs) - 1; i >= 0; i-- {
+				e.rollbackGroup(bs[i].g)
+			}
 			continue
 		}
 		e.mu.Lock()
-		for src, m := range b.marks {
-			if m.order > e.positions[src].order {
-				e.positions[src] = m
+		for _, b := range bs {
+			for src, m := range b.marks {
+				if m.order > e.positions[src].order {
+					e.positions[src] = m
+				}
 			}
 		}
 		e.mu.Unlock()
-		unmarks = e.applyRuns(b.g, false)
-		e.settleGroup(b.g)
-		for _, j := range b.single {
-			e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+		for _, b := range bs {
+			unmarks = append(unmarks, e.applyRuns(b.g, false)...)
+			e.settleGroup(b.g)
+			for _, j := range b.single {
+				e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+			}
 		}
 	}
+}
+
+// mergeBatches is the one Change that writes the changes of bs, prepared
+// in that order, as if one after the other. It holds Put, Mark, Jobs,
+// Offences, Positions and History (prepare writes nothing else), which the
+// store applies in order within each kind: a later Put or Mark of a key
+// wins, a later Put without Params keeps those of an earlier one, a later
+// position of a source wins, a later offence count replaces an earlier.
+func mergeBatches(bs []*batch) (Change, int) {
+	if len(bs) == 1 {
+		return bs[0].c, bs[0].records
+	}
+	var c Change
+	records := 0
+	for _, b := range bs {
+		records += b.records
+		c.Put = append(c.Put, b.c.Put...)
+		c.Mark = append(c.Mark, b.c.Mark...)
+		c.Unmark = append(c.Unmark, b.c.Unmark...)
+		c.Jobs = append(c.Jobs, b.c.Jobs...)
+		c.Positions = append(c.Positions, b.c.Positions...)
+		c.History = append(c.History, b.c.History...)
+		if len(b.c.Offences) > 0 && c.Offences == nil {
+			c.Offences = make(map[string]int, len(b.c.Offences))
+		}
+		for k, n := range b.c.Offences {
+			c.Offences[k] = n
+		}
+	}
+	return c, records
 }
 
 // drain takes first and whatever else is queued (up to maxGroup), with the
