@@ -312,24 +312,45 @@ func mergeBatches(bs []*batch) (Change, int) {
 	if len(bs) == 1 {
 		return bs[0].c, bs[0].records
 	}
-	var c Change
-	records := 0
+	// Each slice is made once at its size: a storm's groups hold tens of
+	// thousands of entries, and growing them would copy each several times.
+	records, offences := 0, 0
 	for _, b := range bs {
 		records += b.records
+		offences += len(b.c.Offences)
+	}
+	c := Change{
+		Put:       make([]Entry, 0, total(bs, func(c *Change) int { return len(c.Put) })),
+		Mark:      make([]EntryRef, 0, total(bs, func(c *Change) int { return len(c.Mark) })),
+		Unmark:    make([]EntryRef, 0, total(bs, func(c *Change) int { return len(c.Unmark) })),
+		Jobs:      make([]Job, 0, total(bs, func(c *Change) int { return len(c.Jobs) })),
+		Positions: make([]Position, 0, total(bs, func(c *Change) int { return len(c.Positions) })),
+		History:   make([]HistoryEvent, 0, total(bs, func(c *Change) int { return len(c.History) })),
+	}
+	if offences > 0 {
+		c.Offences = make(map[string]int, offences)
+	}
+	for _, b := range bs {
 		c.Put = append(c.Put, b.c.Put...)
 		c.Mark = append(c.Mark, b.c.Mark...)
 		c.Unmark = append(c.Unmark, b.c.Unmark...)
 		c.Jobs = append(c.Jobs, b.c.Jobs...)
 		c.Positions = append(c.Positions, b.c.Positions...)
 		c.History = append(c.History, b.c.History...)
-		if len(b.c.Offences) > 0 && c.Offences == nil {
-			c.Offences = make(map[string]int, len(b.c.Offences))
-		}
 		for k, n := range b.c.Offences {
 			c.Offences[k] = n
 		}
 	}
 	return c, records
+}
+
+// total is the sum of n over the changes of bs.
+func total(bs []*batch, n func(*Change) int) int {
+	t := 0
+	for _, b := range bs {
+		t += n(&b.c)
+	}
+	return t
 }
 
 // drain takes first and whatever else is queued (up to maxGroup), with the
