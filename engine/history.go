@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,6 +101,14 @@ func (h *history) push(ev HistoryEvent) {
 		return
 	}
 	h.pending = append(h.pending, ev)
+}
+
+// reserve makes room for n more events, so that a group's decisions, each
+// pushing one under the engine's lock, do not grow the slice step by step.
+func (h *history) reserve(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pending = slices.Grow(h.pending, min(n, maxPendingHistory-len(h.pending)))
 }
 
 // take returns the events waiting, for the Change being prepared, with
