@@ -49,8 +49,8 @@ type nftBackend struct {
 	margin time.Duration
 	chunk  int
 	now    func() time.Time
-	notify func(who string)  // told of changes by other processes (watch.go); nil: not watching
-	mon    *nftables.Monitor // running while notify is set and the table is in use
+	notify func(who string) // told of changes by other processes (watch.go); nil: not watching
+	mon    *nftMonitor      // running while notify is set and the table is in use
 }
 
 // nftOp is one element change.
