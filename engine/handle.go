@@ -210,7 +210,10 @@ func (e *Engine) commitLoop(ctx context.Context) {
 			writes <- e.prepare(first, written) // one last try: ctx is done
 			return
 		}
-		writes <- e.prepare(first, written)
+		e.preparing.Store(true)
+		b := e.prepare(first, written)
+		e.preparing.Store(false)
+		writes <- b
 	}
 }
 
@@ -256,6 +259,13 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 // before applied after it. The groups waiting when it is free go into one
 // commit (see mergeBatches); then, group by group, it applies the rest,
 // settles the decisions and dispatches the jobs.
+//
+// While the commit loop is preparing the next group, and nothing in the
+// groups taken waits for their commit (no job to dispatch, no block to
+// apply after it), the writer waits for that group rather than commit at
+// once: in a storm of kernel-timeout blocks the commit would take CPU from
+// the blocks still to apply, and waiting makes one commit of what would
+// be several. It waits for at most aheadGroups groups.
 func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 	var unmarks []EntryRef
 	for b := range writes {
@@ -267,7 +277,12 @@ func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 					bs = append(bs, nb)
 				}
 			default:
-				more = false
+				if more = e.preparing.Load() && len(bs) < aheadGroups && nothingWaits(bs); more {
+					nb, ok := <-writes // the group being prepared
+					if more = ok; ok {
+						bs = append(bs, nb)
+					}
+				}
 			}
 		}
 		c, records := mergeBatches(bs)
@@ -300,6 +315,17 @@ func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 			}
 		}
 	}
+}
+
+// nothingWaits reports whether nothing in bs waits for their commit: no
+// job to dispatch and no block to apply after it.
+func nothingWaits(bs []*batch) bool {
+	for _, b := range bs {
+		if len(b.single) > 0 || len(b.c.Mark) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeBatches is the one Change that writes the changes of bs, prepared
