@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -177,4 +178,66 @@ func sameEntry(a, b engine.Entry) bool {
 		slices.Equal(ca.ExtraArgs, cb.ExtraArgs) &&
 		ca.Name == cb.Name && ca.Executable == cb.Executable && ca.TimeoutAllowed == cb.TimeoutAllowed &&
 		ca.Protocol == cb.Protocol && ca.Line == cb.Line
+}
+
+// TestLoad_ExpiryOrder checks Load's order on a store written as a storm
+// writes it: entries decoded in key order come back in expiry order, ties
+// by key, each the one stored (see permute).
+func TestLoad_ExpiryOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	now := time.Now()
+	entries := make([]engine.Entry, 3_000)
+	for i := range entries {
+		entries[i] = realEntry(i, now)
+		entries[i].Expires = now.Add(time.Duration(i*7919%97) * time.Second) // many ties
+	}
+	writeStorm(t, path, entries)
+	db := mustOpen(t, path)
+	defer db.Close()
+	s, err := db.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLoaded(t, entries, s.Entries)
+	for i := 1; i < len(s.Entries); i++ {
+		a, b := s.Entries[i-1], s.Entries[i]
+		if a.Expires.Equal(b.Expires) && a.Key >= b.Key {
+			t.Fatalf("entries %d and %d expire together but %q comes before %q", i-1, i, a.Key, b.Key)
+		}
+	}
+}
+
+// TestPermute checks permute against a copy made the plain way, on
+// permutations with fixed points, long cycles and none.
+func TestPermute(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 3, 10, 1000} {
+		for _, perm := range [][]int{identity(n), r.Perm(n)} {
+			entries, order := make([]engine.Entry, n), make([]rank, n)
+			for i := range entries {
+				entries[i].Key = fmt.Sprint(i)
+			}
+			for r, i := range perm {
+				order[r] = rank{i: uint32(i)}
+			}
+			want := make([]engine.Entry, n)
+			for r, o := range order {
+				want[r] = entries[o.i]
+			}
+			permute(entries, order)
+			for i := range want {
+				if entries[i].Key != want[i].Key {
+					t.Fatalf("n=%d: place %d holds %s, want %s", n, i, entries[i].Key, want[i].Key)
+				}
+			}
+		}
+	}
+}
+
+func identity(n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	return p
 }

@@ -123,20 +123,24 @@
 // entry record of about 140 bytes, its Params of 230 and its expiry index
 // key of 35, each with its key and bbolt's 16-byte element header, in
 // pages about two thirds full. Schema 2 took 2,530 bytes an entry. A
-// process that opens and loads it holds 131 MB more than before (VmRSS):
-// 50 MB of entries decoded and 80 MB of file mapped, where schema 2 held
-// 468 MB (226 and 242). BenchmarkLoad_100k and BenchmarkLoadProcess_100k
-// report these.
+// process that opens and loads it holds 53 MB more than before (VmRSS),
+// the entries decoded; the file's pages are dropped once loaded, and at
+// Load's peak about 80 MB of them are mapped. Schema 2 held 468 MB (226
+// of entries and 242 of file). BenchmarkLoad_100k and
+// BenchmarkLoadProcess_100k report these.
 //
 // Load reads one sequential walk of the entries reading only their fixed
 // heads (their Params untouched), a sort by expiry in memory, a walk of the
 // index alongside, then one decode per entry with its strings in one
 // allocation: for 100,000 entries with the file cached, 0.14-0.22 s, and
-// 0.27-0.41 s into a fresh heap as at start. On Linux the file is mapped
-// with MAP_POPULATE, so that a file not in the page cache is read
-// sequentially when it is opened rather than page by page at random: a
-// fresh process opens and loads the store in 0.23-0.25 s after a reboot,
-// against 0.9-1.0 s without (populate_linux.go has the trade-off).
+// 0.27-0.41 s into a fresh heap as at start. The entries are decoded in
+// key order, the file's order, and then moved once each into expiry
+// order. On Linux, Load first asks the kernel to read the whole file
+// into the page cache (POSIX_FADV_WILLNEED), so that a file not cached is
+// read sequentially rather than page by page at random (bbolt maps it
+// MADV_RANDOM): a fresh process opens and loads the store in about
+// 0.25 s after a reboot, against 0.9-1.0 s without (populate_linux.go
+// has the trade-offs).
 //
 // # Migration
 //
@@ -171,10 +175,12 @@
 // too, so callers can reuse the slices of a Change. The strings of one
 // loaded entry share one allocation.
 //
-// MAP_POPULATE reads the whole file at Open (and maps it again whole when it
-// grows past its mapping), Params included, which Load does not need: file
-// pages in RSS, which the kernel can reclaim, and which a store in use maps
-// anyway as Apply and Params touch its pages.
+// Load maps the pages it reads, and those around them (fault-around), and
+// drops them from the process's mapping before it returns: they stay in
+// the page cache but leave the daemon's RSS. The file is no longer mapped
+// with MAP_POPULATE, which mapped all of it, Params and history included,
+// at Open and each time a growing file was mapped anew. A store in use
+// maps again the pages Apply and Params touch.
 package store
 
 import "errors"

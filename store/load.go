@@ -1,10 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,12 +16,18 @@ import (
 // expiry order (ties by key) without their Params, marks by key, jobs by
 // id. Everything is decoded into fresh memory before the transaction ends,
 // so the State stays valid.
+//
+// The file's pages that Load read are dropped from the process's mapping
+// before it returns (see unmapPages and populate_linux.go).
 func (db *DB) Load() (*engine.State, error) {
 	if db.closed.Load() {
 		return nil, fmt.Errorf("load: %w", ErrClosed)
 	}
+	db.readahead()
 	s := &engine.State{Offences: map[string]int{}, Positions: map[string]engine.Position{}}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		// Inside the transaction, bbolt cannot map the file anew.
+		defer unmapPages(db.bolt.Info().Data, uintptr(tx.Size()))
 		b := bucketsOf(tx)
 		var keys []string // the entries' keys in key order, for loadOffences to share
 		for _, load := range []func(*buckets, *engine.State) error{
@@ -39,13 +45,8 @@ func (db *DB) Load() (*engine.State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", db.path, boltError(err))
 	}
-	db.unmapPages()
 	return s, nil
 }
-
-// stored is one entry as it lies in the file, valid only inside the
-// transaction.
-type stored struct{ k, v []byte }
 
 // rank is an entry's place in expiry order: expiryNanos of its Expires,
 // then its index in key order (the order of the entries bucket).
@@ -54,59 +55,71 @@ type rank struct {
 	i     uint32
 }
 
-// loadEntries walks the entries bucket once, in key order, reading only each
-// entry's fixed head; sorts by expiry in memory (ties by key, as the index
-// orders them); checks the expiry index against that order; and only then
-// decodes the entries, each straight into its place. One sequential walk
-// and a sort instead of an index lookup per entry. The params bucket is not
-// read at all. The index must name exactly the stored entries: a mismatch
-// would mean a lost revert, so it is an error, not a guess.
-// It returns the entries' keys in key order.
+// loadEntries walks the entries bucket once, in key order, decoding each
+// entry into the next place of s.Entries; sorts their ranks by expiry
+// (ties by key, as the index orders them); checks the expiry index against
+// that order; and only then puts the entries in expiry order, each moved
+// once. One walk of the entries in key order, which keeps nothing that
+// points into the file, and a sort of 16-byte ranks, not of entries. The
+// params bucket is not read at all. The index must name
+// exactly the stored entries: a mismatch would mean a lost revert, so it
+// is an error, not a guess. It returns the entries' keys in key order.
 func loadEntries(b *buckets, s *engine.State) ([]string, error) {
-	all, order, err := scanEntries(b)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkIndex(b.expiry, all, order); err != nil {
-		return nil, err
-	}
-	if len(all) == 0 {
-		return nil, nil
-	}
-	s.Entries = make([]engine.Entry, len(all))
-	keys := make([]string, len(all))
-	for i, o := range order {
-		st := all[o.i]
-		if s.Entries[i], err = decodeEntry(string(st.k), st.v); err != nil {
-			return nil, err
-		}
-		keys[o.i] = s.Entries[i].Key
-	}
-	return keys, nil
-}
-
-// scanEntries returns the stored entries in key order and their expiry
-// order.
-func scanEntries(b *buckets) (all []stored, order []rank, err error) {
 	n := b.expiry.Stats().KeyN // the index is small: cheap to count
-	all, order = make([]stored, 0, n), make([]rank, 0, n)
+	entries, order := make([]engine.Entry, 0, n), make([]rank, 0, n)
 	c := b.entries.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		h, err := decodeHead(k, v)
+		e, err := decodeEntry(string(k), v)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		order = append(order, rank{nanos: expiryNanos(h.Expires), i: uint32(len(all))})
-		all = append(all, stored{k: k, v: v})
+		order = append(order, rank{nanos: expiryNanos(e.Expires), i: uint32(len(entries))})
+		entries = append(entries, e)
 	}
 	slices.SortFunc(order, func(a, b rank) int {
 		return cmp.Or(cmp.Compare(a.nanos, b.nanos), cmp.Compare(a.i, b.i))
 	})
-	return all, order, nil
+	if err := checkIndex(b.expiry, entries, order); err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(entries))
+	for i := range entries {
+		keys[i] = entries[i].Key
+	}
+	permute(entries, order)
+	s.Entries = entries
+	return keys, nil
 }
 
-// checkIndex walks the expiry index alongside all in the given order.
-func checkIndex(expiry *bolt.Bucket, all []stored, order []rank) error {
+// permute puts entries in the order of order (entries[r] becomes the
+// entry that was at order[r].i), moving each entry once by following the
+// permutation's cycles. It uses up order.
+func permute(entries []engine.Entry, order []rank) {
+	const done = math.MaxUint32
+	for r := range order {
+		if order[r].i == done || int(order[r].i) == r {
+			continue
+		}
+		held := entries[r]
+		j := r
+		for {
+			from := int(order[j].i)
+			order[j].i = done
+			if from == r {
+				entries[j] = held
+				break
+			}
+			entries[j] = entries[from]
+			j = from
+		}
+	}
+}
+
+// checkIndex walks the expiry index alongside entries in the given order.
+func checkIndex(expiry *bolt.Bucket, entries []engine.Entry, order []rank) error {
 	c := expiry.Cursor()
 	i := 0
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -117,8 +130,8 @@ func checkIndex(expiry *bolt.Bucket, all []stored, order []rank) error {
 			return fmt.Errorf("expiry index names missing entry %q", k[8:])
 		}
 		o := order[i]
-		if binary.BigEndian.Uint64(k) != o.nanos || !bytes.Equal(k[8:], all[o.i].k) {
-			return fmt.Errorf("expiry index key %x%q does not match entry %q", k[:8], k[8:], all[o.i].k)
+		if binary.BigEndian.Uint64(k) != o.nanos || string(k[8:]) != entries[o.i].Key {
+			return fmt.Errorf("expiry index key %x%q does not match entry %q", k[:8], k[8:], entries[o.i].Key)
 		}
 		i++
 	}

@@ -6,42 +6,64 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mmapFlags makes bbolt map the file with MAP_POPULATE: the kernel reads it
-// in sequentially, with readahead, when it is mapped (at Open and when a
-// growing file is mapped again), instead of on the faults of Load's walk.
+// mmapFlags are bbolt's defaults: the file is mapped plainly, and pages are
+// mapped as they are read. It was mapped with MAP_POPULATE, which read it
+// in sequentially at Open but also mapped all of it into the daemon's
+// resident memory, Params and history included, at Open and again each
+// time a growing file was mapped anew; with the heap Load builds on top,
+// that set the peak of a reboot with 100,000 entries at 2.0 KB per entry
+// (issue 6). Load maps only the pages it reads and those around them
+// (fault-around, 16 pages a fault): 1.4 KB per entry at its peak, in about
+// the same time. readahead keeps the start quick when the file is not
+// cached.
 //
-// Since schema 3 Load reads only the entries and their index, about a
-// third of the file, and the file populated costs its size in RSS (file
-// pages, which the kernel may reclaim). It is still worth it, measured on
-// 100,000 realistic entries (84 MB of file; BenchmarkLoad_100k "reboot"
-// and BenchmarkLoadProcess_100k):
-//
-//   - after a reboot, when the file is not in the page cache, each fault on
-//     a plain map is a small random read, for pages of the entries that lie
-//     scattered among those of the Params: a fresh process opens and loads
-//     the store in 0.9-1.0 s, against 0.23-0.25 s populated (Open, Load
-//     and Close in the benchmark's process: 1.2-1.7 s against 0.4 s);
-//   - with the file in the page cache the kernel maps the cached pages
-//     around each fault anyway (fault-around), so a plain map ends with
-//     70-73 of the 84 MB mapped, against 80 populated, in about the same
-//     time (0.23-0.28 s against 0.23-0.25 s);
-//   - pages that Apply and Params touch later are mapped as they are used,
-//     so a busy store ends up mapped whole either way.
-//
-// A plain map saves RSS only after a reboot: 34 MB of file mapped instead
-// of 80, for a start four times slower.
-const mmapFlags = unix.MAP_POPULATE
+// Dropping the pages every few thousand entries during Load would bound
+// the mapped part further (0.7-0.95 KB per entry at Load's peak), but each
+// page is then faulted in again, and a fault costs 30-75 µs on the test
+// machine's VM against 0.2 µs a page populated in bulk: +150-200 ms of
+// CPU per Load of 100,000, which the 0.5 s restart cannot spare.
+const mmapFlags = 0
 
-// unmapPages drops the file's pages from the process's mapping once Load
-// has read what it needs (MADV_DONTNEED on a read-only shared mapping):
-// they stay in the page cache, but no longer count in the daemon's RSS,
-// which would otherwise carry the whole file (issue 6: under 1 KB of
-// resident memory per active entry). Apply and Params map again only the
-// pages they touch. A failure costs memory only, so it is ignored.
-func (db *DB) unmapPages() {
-	fi, err := os.Stat(db.path)
-	if err != nil || fi.Size() == 0 {
+// readaheadChunk is how much one POSIX_FADV_WILLNEED asks for: the kernel
+// reads at most the device's readahead window per call (8 MB here), so a
+// whole file is asked for in pieces of that size.
+const readaheadChunk = 8 << 20
+
+// readahead asks the kernel to read the whole file into the page cache,
+// in order, without waiting for it. bbolt maps the file with MADV_RANDOM,
+// so after a reboot, when the file is not cached, each page Load faults
+// would be one small read at random: a fresh process opened and loaded
+// 100,000 entries in 0.9-1.0 s so, against 0.23-0.25 s with the file read
+// in first. The reads fill the page cache, not the process: Load's faults
+// map only the pages it reads and those around them, and Load drops them
+// when it is done. For a file already cached this costs a lookup per
+// page. A failure only costs time, so it is ignored.
+func (db *DB) readahead() {
+	f, err := os.Open(db.path)
+	if err != nil {
 		return
 	}
-	_, _, _ = unix.Syscall(unix.SYS_MADVISE, db.bolt.Info().Data, uintptr(fi.Size()), unix.MADV_DONTNEED)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return
+	}
+	for off := int64(0); off < fi.Size(); off += readaheadChunk {
+		if unix.Fadvise(int(f.Fd()), off, readaheadChunk, unix.FADV_WILLNEED) != nil {
+			return
+		}
+	}
+}
+
+// unmapPages drops the file's pages in [addr, addr+size) from the
+// process's mapping (MADV_DONTNEED on bbolt's read-only shared mapping):
+// they stay in the page cache, but no longer count in the daemon's RSS.
+// A later read maps them again from the cache, so values read before stay
+// valid. The caller holds a read transaction, so that bbolt does not map
+// the file anew meanwhile. A failure costs memory only, so it is ignored.
+func unmapPages(addr, size uintptr) {
+	if size == 0 {
+		return
+	}
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, addr, size, unix.MADV_DONTNEED)
 }
