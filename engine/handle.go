@@ -146,7 +146,7 @@ func (e *Engine) match(a *Alert, raw []byte, by *[]*Response) []Job {
 		}
 		c := *r.Command
 		jobs = append(jobs, Job{
-			Lane: laneOf(&c, a), Command: c, Params: e.jobParams(&c, raw), Fields: fields(a),
+			Lane: laneOf(&c, a), Command: c, Params: e.jobParams(r, raw), Fields: fields(a),
 			Timeout: r.Timeout, Repeated: r.RepeatedOffenders,
 		})
 		if by != nil {

@@ -29,6 +29,7 @@ type compiled struct {
 	*Response
 	ruleIDs [][]byte
 	groups  []pattern
+	frame   paramsFrame // of Command's parameters
 }
 
 func compile(c *Config) *matcher {
@@ -47,7 +48,7 @@ func compile(c *Config) *matcher {
 		if r.Disabled || r.Command == nil {
 			continue
 		}
-		cr := &compiled{Response: r}
+		cr := &compiled{Response: r, frame: frameOf(r.Command)}
 		for _, id := range r.RulesID {
 			cr.ruleIDs = append(cr.ruleIDs, []byte(id))
 		}

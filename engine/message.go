@@ -9,21 +9,28 @@ import (
 
 // buildParams returns the JSON "parameters" object of Wazuh's execd message:
 // {"extra_args":[...],"alert":<the alert exactly as read>,"program":"active-response/bin/<exe>"}.
-func buildParams(c *Command, alert []byte) []byte {
+func buildParams(c *Command, alert []byte) []byte { return frameOf(c).params(alert) }
+
+// paramsFrame is the part of a command's parameters around the alert,
+// encoded once per command of a configuration rather than once per alert.
+type paramsFrame struct{ head, tail []byte }
+
+func frameOf(c *Command) paramsFrame {
 	args := c.ExtraArgs
 	if args == nil {
 		args = []string{}
 	}
 	ea, _ := json.Marshal(args) // []string always marshals
 	prog, _ := json.Marshal("active-response/bin/" + c.Executable)
-	b := make([]byte, 0, len(alert)+len(ea)+len(prog)+48)
-	b = append(b, `{"extra_args":`...)
-	b = append(b, ea...)
-	b = append(b, `,"alert":`...)
-	b = append(b, alert...)
-	b = append(b, `,"program":`...)
-	b = append(b, prog...)
-	return append(b, '}')
+	head := append(append([]byte(`{"extra_args":`), ea...), `,"alert":`...)
+	tail := append(append([]byte(`,"program":`), prog...), '}')
+	return paramsFrame{head: head, tail: tail}
+}
+
+// params is the parameters for alert, in one allocation.
+func (f paramsFrame) params(alert []byte) []byte {
+	b := make([]byte, 0, len(f.head)+len(alert)+len(f.tail))
+	return append(append(append(b, f.head...), alert...), f.tail...)
 }
 
 // BuildMessage returns the whole message for op, as wazuh-execd sends it to a

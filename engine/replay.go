@@ -213,11 +213,11 @@ func (r *Replay) Report() ReplayReport {
 
 // jobParams are the parameters of a job's message: none in a replay,
 // where nothing runs.
-func (e *Engine) jobParams(c *Command, raw []byte) []byte {
+func (e *Engine) jobParams(r *compiled, raw []byte) []byte {
 	if e.replay {
 		return nil
 	}
-	return buildParams(c, raw)
+	return r.frame.params(raw)
 }
 
 // replayObserver counts the skips reported by the engine's matching.
