@@ -181,10 +181,15 @@ func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 // maxGroup bounds the records written in one store commit.
 const maxGroup = 4096
 
-// aheadGroups is how many prepared groups may wait for the writer: the
-// commit loop decides and applies (kernel timeouts) up to that many groups
-// ahead of the store, and the writer commits all that wait in one go.
-const aheadGroups = 4
+// The commit loop decides and applies (kernel timeouts) groups ahead of the
+// store: up to queuedGroups prepared groups wait for the writer, which
+// commits up to mergedGroups of them in one go. In a storm longer than
+// that, the writer is the slower stage and its pace holds the tailer back,
+// so at most queuedGroups+mergedGroups+1 groups are in memory.
+const (
+	queuedGroups = 2
+	mergedGroups = 4
+)
 
 // commitLoop groups handled records and decides them (see prepare), then
 // hands each group to a writer goroutine: while one commit is being
@@ -193,7 +198,7 @@ const aheadGroups = 4
 // store. Groups are written in the order they were prepared. Positions of
 // records without jobs are written at least every FlushEvery and at the end.
 func (e *Engine) commitLoop(ctx context.Context) {
-	writes := make(chan *batch, aheadGroups)
+	writes := make(chan *batch, queuedGroups)
 	wrote := make(chan struct{})
 	go func() { defer close(wrote); e.writeLoop(ctx, writes) }()
 	defer func() { close(writes); <-wrote }()
@@ -265,25 +270,24 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 // apply after it), the writer waits for that group rather than commit at
 // once: in a storm of kernel-timeout blocks the commit would take CPU from
 // the blocks still to apply, and waiting makes one commit of what would
-// be several. It waits for at most aheadGroups groups.
+// be several. It takes at most mergedGroups groups.
 func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 	var unmarks []EntryRef
 	for b := range writes {
 		bs := []*batch{b}
-		for more := true; more; {
+		for len(bs) < mergedGroups {
+			var nb *batch
 			select {
-			case nb, ok := <-writes:
-				if more = ok; ok {
-					bs = append(bs, nb)
-				}
+			case nb = <-writes:
 			default:
-				if more = e.preparing.Load() && len(bs) < aheadGroups && nothingWaits(bs); more {
-					nb, ok := <-writes // the group being prepared
-					if more = ok; ok {
-						bs = append(bs, nb)
-					}
+				if e.preparing.Load() && nothingWaits(bs) {
+					nb = <-writes // the group being prepared
 				}
 			}
+			if nb == nil { // none waiting, or writes closed
+				break
+			}
+			bs = append(bs, nb)
 		}
 		c, records := mergeBatches(bs)
 		c.Unmark = append(c.Unmark, unmarks...)
