@@ -212,23 +212,6 @@ func (b *nftBackend) queue(ops []nftOp) error {
 	return b.conn.SetAddElements(set, elems)
 }
 
-// present returns the addresses in both sets.
-func (b *nftBackend) present() (map[netip.Addr]bool, error) {
-	m := make(map[netip.Addr]bool)
-	for _, s := range []*nftables.Set{b.set4, b.set6} {
-		elems, err := b.conn.GetSetElements(s)
-		if err != nil {
-			return nil, fmt.Errorf("list set %s: %w", s.Name, err)
-		}
-		for _, e := range elems {
-			if a, ok := netip.AddrFromSlice(e.Key); ok {
-				m[a] = true
-			}
-		}
-	}
-	return m, nil
-}
-
 // keepPresent drops the deletes of addresses not in present. An address
 // added earlier in ops counts as present for a later delete.
 func keepPresent(ops []nftOp, present map[netip.Addr]bool) []nftOp {

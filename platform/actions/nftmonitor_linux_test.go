@@ -71,3 +71,10 @@ func TestNFTTransactions_Read(t *testing.T) {
 		}
 	}
 }
+
+// putHeader writes a netlink header for a body of n bytes into m[:16].
+func putHeader(m []byte, n int, typ uint16, seq uint32) {
+	binary.NativeEndian.PutUint32(m[0:4], uint32(unix.SizeofNlMsghdr+n))
+	binary.NativeEndian.PutUint16(m[4:6], typ)
+	binary.NativeEndian.PutUint32(m[8:12], seq)
+}

@@ -191,13 +191,8 @@ func genProc(msg []byte) (pid uint32, name string) {
 	if len(msg) < 4 {
 		return 0, ""
 	}
-	for a := msg[4:]; len(a) >= 4; {
-		l := int(binary.NativeEndian.Uint16(a[0:2]))
-		if l < 4 || l > len(a) {
-			break
-		}
-		v := a[4:l]
-		switch binary.NativeEndian.Uint16(a[2:4]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER) {
+	forEachAttr(msg[4:], func(typ uint16, v []byte) {
+		switch typ {
 		case unix.NFTA_GEN_PROC_PID:
 			if len(v) == 4 {
 				pid = binary.BigEndian.Uint32(v)
@@ -205,8 +200,7 @@ func genProc(msg []byte) (pid uint32, name string) {
 		case unix.NFTA_GEN_PROC_NAME:
 			name = string(bytes.TrimRight(v, "\x00"))
 		}
-		a = a[min(nlaAlign(l), len(a)):]
-	}
+	})
 	return pid, name
 }
 
