@@ -27,6 +27,11 @@ import (
 	"github.com/threatlockdown/threatlockdown/watch"
 )
 
+// burstQuiet is how long storms must stop before the memory they grew is
+// returned to the OS (one forced collection, tens of milliseconds at
+// 100,000 blocks).
+const burstQuiet = 2 * time.Second
+
 // Paths inside the install root (Wazuh's layout, plus our state under var/).
 func (m *Main) confPath() string   { return filepath.Join(m.Root, "etc", "ossec.conf") }
 func (m *Main) dbPath() string     { return filepath.Join(m.Root, "var", "db", "threatlockdown.db") }
@@ -200,8 +205,23 @@ func (m *Main) Run(ctx context.Context) error {
 			debug.FreeOSMemory()
 			log.Debug("start-up done: memory returned to the OS")
 		case <-gctx.Done():
+			return nil
 		}
-		return nil
+		// A storm grows the heap the same way; once storms stop for
+		// burstQuiet, the memory goes back too.
+		quiet := time.NewTimer(time.Hour)
+		quiet.Stop()
+		for {
+			select {
+			case <-e.Bursts():
+				quiet.Reset(burstQuiet)
+			case <-quiet.C:
+				debug.FreeOSMemory()
+				log.Info("storms over: memory returned to the OS")
+			case <-gctx.Done():
+				return nil
+			}
+		}
 	})
 	g.Go(func() error {
 		tailing.Wait()

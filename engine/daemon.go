@@ -53,6 +53,7 @@ type Engine struct {
 	commits chan commitItem
 	// preparing is set while the commit loop prepares a group (see writeLoop).
 	preparing atomic.Bool
+	bursts    chan struct{} // see Bursts
 	disp      *dispatcher
 	timers    *timers
 	ctx       context.Context // the run context of dispatched work
@@ -90,7 +91,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, runner: o.Runner, log: o.Logger, agentID: o.AgentID, node: o.Node, host: o.Host,
 		bootID: o.BootID, grace: o.StopGrace, flush: o.FlushEvery, now: o.Now,
-		commits: make(chan commitItem, 4096), timers: newTimers(), reapplied: make(chan struct{}),
+		commits: make(chan commitItem, 4096), bursts: make(chan struct{}, 1), timers: newTimers(), reapplied: make(chan struct{}),
 		table: map[string]*tableEntry{}, positions: map[string]posMark{},
 	}
 	e.settled = sync.NewCond(&e.mu)
@@ -257,6 +258,15 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	e.log.Info("state loaded", "entries", len(entries), "jobs", len(st.Jobs), "marked", len(st.Marked), "rebooted", rebooted)
 	return nil
 }
+
+// Bursts receives a value after a commit of at least BurstEntries entries
+// (a storm's), at most one waiting: the heap such a burst grew is the
+// runtime's to keep or return, and the caller may return it once the
+// bursts stop.
+func (e *Engine) Bursts() <-chan struct{} { return e.bursts }
+
+// BurstEntries is the size of a commit that Bursts reports.
+const BurstEntries = 1000
 
 // Reapplied is closed once Run's start-up is done: what it had to apply
 // again (after a reboot, or marked by a crash) is in place, or there was

@@ -59,15 +59,18 @@ func (e *Engine) Handle(ctx context.Context, r Record) error {
 	if err != nil {
 		return e.malformed(r, err)
 	}
-	e.stats.Jobs.Add(uint64(len(jobs)))
 	e.mu.Lock()
 	e.recSeq++
 	mark := posMark{Position: r.Pos, order: e.recSeq}
 	if len(jobs) == 0 {
+		// The path of almost every alert: no atomic counter moves for
+		// nothing (each locked instruction was a fifth of Handle's own
+		// time, outside decoding, in the daemon's profile).
 		e.positions[r.Pos.Source] = mark
 		e.mu.Unlock()
 		return nil
 	}
+	e.stats.Jobs.Add(uint64(len(jobs)))
 	for i := range jobs {
 		e.jobSeq++
 		jobs[i].ID = e.jobSeq
@@ -301,6 +304,12 @@ func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 				e.rollbackGroup(bs[i].g)
 			}
 			continue
+		}
+		if len(c.Put) >= BurstEntries {
+			select {
+			case e.bursts <- struct{}{}:
+			default:
+			}
 		}
 		e.mu.Lock()
 		for _, b := range bs {
