@@ -117,8 +117,8 @@ type worldGroup struct{ r *worldRunner }
 
 func (g worldGroup) Keys(f Fields) ([]string, error) { return []string{f.SrcIP}, nil }
 func (g worldGroup) KernelTimeout() bool             { return g.r.kernel }
-func (g worldGroup) Apply(_ context.Context, adds []GroupAdd) error {
-	return g.r.w.event(g.r.epoch, func() error {
+func (g worldGroup) Apply(_ context.Context, adds []GroupAdd) (func(), error) {
+	return nil, g.r.w.event(g.r.epoch, func() error {
 		for _, a := range adds {
 			if a.Decision.Verdict == Continue {
 				g.r.w.block(TableKey("firewall-drop", a.Keys))

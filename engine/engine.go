@@ -233,9 +233,12 @@ type Group interface {
 	// commit that marks them (Change.Mark), and unmarked once applied.
 	KernelTimeout() bool
 	// Apply carries out decisions: adds on Continue, a kernel timeout moved
-	// to Decision.Expires on Abort. It writes the command's
-	// active-responses.log lines for each, as the command run alone would.
-	Apply(ctx context.Context, adds []GroupAdd) error
+	// to Decision.Expires on Abort. It returns, when not nil, the writing
+	// of the command's active-responses.log lines for each, as the command
+	// run alone would write them, for the engine to start once the group
+	// is committed: in a storm, the lines (kilobytes a block) wait until
+	// the blocks are in.
+	Apply(ctx context.Context, adds []GroupAdd) (logs func(), err error)
 }
 
 // GroupAdd is one decided add of a group.

@@ -29,6 +29,7 @@ type groupRun struct {
 	refs   []EntryRef // the entry generation of each add
 	jobs   []uint64   // the job of each add
 	marks  []EntryRef // continues of a command applied after the commit
+	logs   func()     // writes the log lines of the adds applied (see Group.Apply)
 }
 
 // grouping is the part of a group decided in the commit.
@@ -177,7 +178,8 @@ func (e *Engine) applyRuns(g *grouping, kernel bool) (applied []EntryRef) {
 			continue
 		}
 		start := time.Now()
-		err := run.group.Apply(e.ctx, run.adds)
+		logs, err := run.group.Apply(e.ctx, run.adds)
+		run.logs = logs
 		e.obs.ranGroup(run, start, err)
 		if err != nil {
 			// The entries stay (their reverts run); a mark stays too, so the
@@ -188,6 +190,15 @@ func (e *Engine) applyRuns(g *grouping, kernel bool) (applied []EntryRef) {
 		applied = append(applied, run.marks...)
 	}
 	return applied
+}
+
+// writeLogs starts writing the log lines of what g applied, in order.
+func (g *grouping) writeLogs() {
+	for _, run := range g.runs {
+		if run.logs != nil {
+			run.logs()
+		}
+	}
 }
 
 // settleGroup makes the entries of g active once written and applied:

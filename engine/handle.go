@@ -323,6 +323,7 @@ func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 		for _, b := range bs {
 			unmarks = append(unmarks, e.applyRuns(b.g, false)...)
 			e.settleGroup(b.g)
+			b.g.writeLogs()
 			for _, j := range b.single {
 				e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
 			}

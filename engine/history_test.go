@@ -49,8 +49,8 @@ func (keyGroup) Keys(f engine.Fields) ([]string, error) {
 	}
 	return nil, errors.New("no target")
 }
-func (keyGroup) KernelTimeout() bool                                     { return false }
-func (keyGroup) Apply(ctx context.Context, adds []engine.GroupAdd) error { return nil }
+func (keyGroup) KernelTimeout() bool                                      { return false }
+func (keyGroup) Apply(context.Context, []engine.GroupAdd) (func(), error) { return nil, nil }
 
 // historyConfig: fw for rule 5712 (line 12, 10 s), the same rule on
 // another agent only (line 20), a stateless notify for rule 5999 (line

@@ -120,9 +120,9 @@ type obsGroup struct{ r *groupRunner }
 
 func (obsGroup) Keys(f Fields) ([]string, error) { return []string{f.SrcIP}, nil }
 func (obsGroup) KernelTimeout() bool             { return false }
-func (g obsGroup) Apply(context.Context, []GroupAdd) error {
+func (g obsGroup) Apply(context.Context, []GroupAdd) (func(), error) {
 	<-g.r.applied
-	return nil
+	return nil, nil
 }
 
 func TestObserver_GroupPath(t *testing.T) {

@@ -66,13 +66,13 @@ func (g *group) KernelTimeout() bool {
 // action has it), moves the kernel timeouts of the aborts (in one batch
 // where it can), and writes each run's active-responses.log lines, as the
 // built-in run alone writes them, in one write.
-func (g *group) Apply(ctx context.Context, adds []engine.GroupAdd) error {
+func (g *group) Apply(ctx context.Context, adds []engine.GroupAdd) (func(), error) {
 	var blocks, moved []Block
 	movedAt := make(map[Target]int) // a target moved again in the group: once, to its last expiry
 	for _, a := range adds {
 		t, _, err := targetOf(g.kind, a.Fields.Target())
 		if err != nil {
-			return fmt.Errorf("%s: %w", g.name, err) // unreachable: Keys accepted them
+			return nil, fmt.Errorf("%s: %w", g.name, err) // unreachable: Keys accepted them
 		}
 		b := Block{Target: t, Expires: a.Decision.Expires}
 		switch {
@@ -88,8 +88,8 @@ func (g *group) Apply(ctx context.Context, adds []engine.GroupAdd) error {
 	}
 	addErr := addMany(ctx, g.act, blocks)
 	refreshErr := refreshMany(ctx, g.act, moved)
-	g.logs.do(func() { g.logRuns(adds, addErr, refreshErr) })
-	return errors.Join(addErr, refreshErr)
+	logs := func() { g.logs.do(func() { g.logRuns(adds, addErr, refreshErr) }) }
+	return logs, errors.Join(addErr, refreshErr)
 }
 
 // addMany adds blocks with a, in one batch if it can.

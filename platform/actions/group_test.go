@@ -56,9 +56,11 @@ func TestGroup_LogsAsRunAlone(t *testing.T) {
 		gadds = append(gadds, engine.GroupAdd{Head: engine.MessageHead("node01", engine.OpAdd), Params: params(a.ip), Keys: keys, Fields: f,
 			Decision: engine.Decision{Verdict: a.verdict, Expires: exp}})
 	}
-	if err := g.Apply(context.Background(), gadds); err != nil {
+	logs, err := g.Apply(context.Background(), gadds)
+	if err != nil {
 		t.Fatal(err)
 	}
+	logs()
 	r.Close() // the lines are written in the background; Close waits for them
 	if diff := cmp.Diff(alone.got(), grouped.got()); diff != "" {
 		t.Errorf("group log differs from the runs alone (-alone +group):\n%s", diff)
