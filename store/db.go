@@ -95,7 +95,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout, MmapFlags: o.mmapFlags, InitialMmapSize: initialMmapSize})
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout, MmapFlags: o.mmapFlags})
 	if err != nil {
 		return nil, openError(path, o.lockTimeout, err)
 	}

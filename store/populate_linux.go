@@ -24,14 +24,6 @@ import (
 // CPU per Load of 100,000, which the 0.5 s restart cannot spare.
 const mmapFlags = 0
 
-// initialMmapSize is how much of the file bbolt maps at Open (beyond the
-// end of a smaller file, which costs address space only). As the file
-// grows past its mapping, bbolt maps it again, and before that copies every
-// node of the write transaction out of the old mapping: in a storm's
-// commit, that copy was the largest allocation (23 MB for 10,000 blocks),
-// each doubling from 32 KB on. A store of 100,000 blocks takes about 84 MB.
-const initialMmapSize = 256 << 20
-
 // readaheadChunk is how much one POSIX_FADV_WILLNEED asks for: the kernel
 // reads at most the device's readahead window per call (8 MB here), so a
 // whole file is asked for in pieces of that size.
