@@ -11,7 +11,13 @@ package main
 // It reports the daemon's alerts per CPU-second (user + system time of the
 // process, from /proc) and, measured in the same run, the engine's
 // BenchmarkDecodeMatch alerts/s on one CPU; ratio is the first over the
-// second (issue 6 asks for at least 0.9).
+// second (issue 6 asks for at least 0.9). user-s/Malerts and sys-s/Malerts
+// are the daemon's user and system CPU seconds per million alerts: system
+// time is mostly read(2) copying the file out of the page cache, which no
+// change of the reader avoids short of mapping the file (which a
+// copytruncate would turn into SIGBUS). On a shared machine both rates move
+// by 20-40 % from run to run with the neighbours' load: compare runs made
+// back to back.
 
 import (
 	"bytes"
@@ -43,27 +49,37 @@ func BenchmarkDaemonNonMatching(b *testing.B) {
 	// everything before it was read, decoded and matched.
 	const marker = `{"rule":{"level":3,"id":"100999"},"id":"1.1","data":{"srcip":"203.0.113.99"}}`
 	conf := strings.Replace(confWith(0), "<rules_id>5712</rules_id>", "<rules_id>100999</rules_id>", 1)
-	var perCPU float64
+	var perCPU, user, sys float64
 	for b.Loop() {
 		root := newRoot(b, conf)
 		write(b, filepath.Join(root, "active-response/bin/test-drop"), "#!/bin/sh\ntouch done\n", 0o755)
 		d := launch(b, root, exec.Command(binary, "run", "--root", root))
-		before := cpuSeconds(b, d.cmd.Process.Pid)
+		u0, s0 := cpuTimes(b, d.cmd.Process.Pid)
 		appendAlerts(b, root, buf.String()+marker+"\n")
 		waitPath(b, filepath.Join(root, "done"), 5*time.Minute)
-		used := cpuSeconds(b, d.cmd.Process.Pid) - before
-		perCPU += loadAlerts / used
+		u1, s1 := cpuTimes(b, d.cmd.Process.Pid)
+		perCPU += loadAlerts / (u1 - u0 + s1 - s0)
+		user += (u1 - u0) * 1e6 / loadAlerts
+		sys += (s1 - s0) * 1e6 / loadAlerts
 		stopDaemon(b, d)
 	}
 	perCPU /= float64(b.N)
+	b.ReportMetric(user/float64(b.N), "user-s/Malerts")
+	b.ReportMetric(sys/float64(b.N), "sys-s/Malerts")
 	engine := decodeMatchRate(b)
 	b.ReportMetric(perCPU, "alerts/cpu-s")
 	b.ReportMetric(engine, "engine-alerts/s")
 	b.ReportMetric(perCPU/engine, "ratio")
 }
 
-// cpuSeconds is the user and system time pid has used.
+// cpuSeconds is the user and system time pid has used, in seconds.
 func cpuSeconds(b *testing.B, pid int) float64 {
+	u, s := cpuTimes(b, pid)
+	return u + s
+}
+
+// cpuTimes is the user and the system time pid has used, in seconds.
+func cpuTimes(b *testing.B, pid int) (user, sys float64) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		b.Fatal(err)
@@ -73,7 +89,7 @@ func cpuSeconds(b *testing.B, pid int) float64 {
 	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ is 100 on Linux
+	return ut / 100, st / 100 // USER_HZ is 100 on Linux
 }
 
 // decodeMatchRate runs the engine's BenchmarkDecodeMatch on one CPU and
