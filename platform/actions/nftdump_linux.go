@@ -27,15 +27,35 @@ func (b *nftBackend) present() (map[netip.Addr]bool, error) {
 	if sock == nil {
 		return nil, errors.New("no netlink socket")
 	}
+	present := make(map[netip.Addr]bool)
 	m := make(map[netip.Addr]bool)
 	buf := make([]byte, 1<<16)
 	for _, set := range []string{nftSet4Name, nftSet6Name} {
-		if err := dumpSet(sock, buf, nftTableName, set, func(a netip.Addr) { m[a] = true }); err != nil {
-			return nil, fmt.Errorf("list set %s: %w", set, err)
+		// A dump that overlaps the kernel resizing the set's hash table (as
+		// it does in the background after a storm) may repeat some elements
+		// and miss others; a repeat shows it, and the set is read again.
+		for try := 1; ; try++ {
+			clear(m)
+			records := 0
+			if err := dumpSet(sock, buf, nftTableName, set, func(a netip.Addr) { m[a] = true; records++ }); err != nil {
+				return nil, fmt.Errorf("list set %s: %w", set, err)
+			}
+			if records == len(m) {
+				break
+			}
+			if try == maxDumpTries {
+				return nil, fmt.Errorf("list set %s: elements repeated in %d listings in a row (the set kept changing)", set, try)
+			}
+		}
+		for a := range m {
+			present[a] = true
 		}
 	}
-	return m, nil
+	return present, nil
 }
+
+// maxDumpTries bounds the listings of one set that repeat elements.
+const maxDumpTries = 5
 
 // dumpSet asks for the elements of set in table (family inet) and calls
 // add with the key of each, reading the answer into buf.
@@ -101,6 +121,13 @@ func dumpKeys(b []byte, seq uint32, add func(netip.Addr)) (done bool, err error)
 		}
 		switch {
 		case typ == unix.NLMSG_DONE:
+			// A dump cut short (the set deleted meanwhile) ends with the
+			// error in place of the element count.
+			if len(msg) >= 4 {
+				if code := int32(binary.NativeEndian.Uint32(msg[0:4])); code < 0 {
+					return true, unix.Errno(-code)
+				}
+			}
 			return true, nil
 		case typ == unix.NLMSG_ERROR:
 			if len(msg) < 4 {

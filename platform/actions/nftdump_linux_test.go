@@ -2,17 +2,16 @@ package actions
 
 import (
 	"context"
-	"maps"
 	"net/netip"
-	"slices"
 	"testing"
 	"time"
 )
 
 // TestFirewallDrop_PresentReadsEveryElement: present's own reading of the
-// kernel's dump finds every element of both sets, over the many datagrams
-// a large set takes, as the nftables package's listing does, and nothing
-// else.
+// kernel's dump finds every element of both sets and nothing else, over
+// the many datagrams a large set takes, right after the adds (while the
+// kernel may still be resizing the set, which makes a dump repeat and
+// miss elements: present then reads it again).
 func TestFirewallDrop_PresentReadsEveryElement(t *testing.T) {
 	t.Parallel()
 	n := newTestNetns(t)
@@ -39,16 +38,15 @@ func TestFirewallDrop_PresentReadsEveryElement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := nftElements(t, n) // the nftables package's listing
-	if len(want) != len(blocks) {
-		t.Fatalf("the kernel holds %d elements, want %d", len(want), len(blocks))
+	var missing []netip.Addr
+	for _, bl := range blocks {
+		if !got[bl.Target.Addr] {
+			missing = append(missing, bl.Target.Addr)
+		}
 	}
-	gotKeys, wantKeys := slices.Collect(maps.Keys(got)), slices.Collect(maps.Keys(want))
-	slices.SortFunc(gotKeys, netip.Addr.Compare)
-	slices.SortFunc(wantKeys, netip.Addr.Compare)
-	if !slices.Equal(gotKeys, wantKeys) {
-		t.Errorf("present found %d addresses, the listing %d; first found %v, first listed %v",
-			len(gotKeys), len(wantKeys), gotKeys[:min(3, len(gotKeys))], wantKeys[:min(3, len(wantKeys))])
+	if len(missing) > 0 || len(got) != len(blocks) {
+		t.Errorf("present found %d addresses, want the %d blocked; missing %d, the first %v",
+			len(got), len(blocks), len(missing), missing[:min(3, len(missing))])
 	}
 }
 
@@ -69,6 +67,10 @@ func TestDumpKeys_Errors(t *testing.T) {
 	done, err := dumpKeys(enoent, seq, func(netip.Addr) { t.Error("an address from an error") })
 	if !done || err == nil || err.Error() != "no such file or directory" {
 		t.Errorf("error answer: done %v, err %v; want done and ENOENT", done, err)
+	}
+	cut := msg(3 /* NLMSG_DONE */, seq, []byte{0xfe, 0xff, 0xff, 0xff}) // a dump cut short: -ENOENT
+	if done, err := dumpKeys(cut, seq, nil); !done || err == nil || err.Error() != "no such file or directory" {
+		t.Errorf("a dump cut short: done %v, err %v; want done and ENOENT", done, err)
 	}
 	other := msg(3 /* NLMSG_DONE */, seq+1, []byte{0, 0, 0, 0})
 	if done, err := dumpKeys(other, seq, nil); done || err != nil {
