@@ -191,8 +191,8 @@ func flushRuleset(b *testing.B, fd int) {
 	}
 }
 
-// countBlocked counts the elements of our IPv4 set in the namespace.
-func countBlocked(b *testing.B, fd int) int {
+// ourSet4 is a connection to the namespace and our IPv4 set in it.
+func ourSet4(b *testing.B, fd int) (*nftables.Conn, *nftables.Set) {
 	c, err := nftables.New(nftables.WithNetNSFd(fd))
 	if err != nil {
 		b.Fatal(err)
@@ -202,6 +202,12 @@ func countBlocked(b *testing.B, fd int) int {
 	if err != nil {
 		b.Fatalf("set blocked4: %v", err)
 	}
+	return c, set
+}
+
+// countBlocked counts the elements of our IPv4 set in the namespace.
+func countBlocked(b *testing.B, fd int) int {
+	c, set := ourSet4(b, fd)
 	elems, err := c.GetSetElements(set)
 	if err != nil {
 		b.Fatal(err)

@@ -129,15 +129,7 @@ func procKB(b *testing.B, pid int, field string) float64 {
 // deleteBlocked removes addr from our IPv4 set in the namespace, as
 // another process would.
 func deleteBlocked(b *testing.B, fd int, addr netip.Addr) {
-	c, err := nftables.New(nftables.WithNetNSFd(fd))
-	if err != nil {
-		b.Fatal(err)
-	}
-	t := &nftables.Table{Name: "threatlockdown", Family: nftables.TableFamilyINet}
-	set, err := c.GetSetByName(t, "blocked4")
-	if err != nil {
-		b.Fatalf("set blocked4: %v", err)
-	}
+	c, set := ourSet4(b, fd)
 	if err := c.SetDeleteElements(set, []nftables.SetElement{{Key: addr.AsSlice()}}); err != nil {
 		b.Fatal(err)
 	}

@@ -92,16 +92,7 @@ func TestGroup_LogsStartOnceCommitted(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			st := newMemStore()
 			r := &logRunner{st: st, kernel: kernel}
-			e, err := New(Options{Store: st, Runner: r, Node: "test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
-			e.SetConfig(&Config{Commands: []*Command{fw}, Responses: []*Response{{Command: fw, RulesID: []string{"5712"}, Timeout: time.Hour}}})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- e.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			e, ctx := runFirewallDrop(t, st, r)
 			recs := stormRecords(20) // 10 addresses, each twice
 			for _, rec := range recs {
 				if err := e.Handle(ctx, rec); err != nil {

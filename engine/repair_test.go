@@ -44,7 +44,14 @@ func (w *world) flush(keys ...string) {
 func startRepairing(t *testing.T) (*world, *repairRunner, *Engine, context.Context) {
 	w := newWorld(0)
 	r := &repairRunner{worldRunner: &worldRunner{w: w, kernel: true}, changes: make(chan string, 1)}
-	e, err := New(Options{Store: worldStore{w, 0}, Runner: r, Node: "test"})
+	e, ctx := runFirewallDrop(t, worldStore{w, 0}, r)
+	return w, r, e, ctx
+}
+
+// runFirewallDrop runs an engine on st and r with firewall-drop for rule
+// 5712 (an hour's timeout); it stops at the test's end.
+func runFirewallDrop(t *testing.T, st Store, r Runner) (*Engine, context.Context) {
+	e, err := New(Options{Store: st, Runner: r, Node: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +61,7 @@ func startRepairing(t *testing.T) (*world, *repairRunner, *Engine, context.Conte
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return w, r, e, ctx
+	return e, ctx
 }
 
 func TestRepair_PutsBackWhatOthersRemoved(t *testing.T) {
