@@ -10,8 +10,9 @@ package main
 //
 // It reports the daemon's alerts per CPU-second (user + system time of the
 // process, from /proc) and, measured in the same run, the engine's
-// BenchmarkDecodeMatch alerts/s on one CPU; ratio is the first over the
-// second (issue 6 asks for at least 0.9). user-s/Malerts and sys-s/Malerts
+// BenchmarkDecodeMatch alerts/s on one CPU, the higher of a run before and
+// one after the daemon's; ratio is the first over the second (issue 6 asks
+// for at least 0.9). user-s/Malerts and sys-s/Malerts
 // are the daemon's user and system CPU seconds per million alerts: system
 // time is mostly read(2) copying the file out of the page cache, which no
 // change of the reader avoids short of mapping the file (which a
@@ -50,6 +51,7 @@ func BenchmarkDaemonNonMatching(b *testing.B) {
 	const marker = `{"rule":{"level":3,"id":"100999"},"id":"1.1","data":{"srcip":"203.0.113.99"}}`
 	conf := strings.Replace(confWith(0), "<rules_id>5712</rules_id>", "<rules_id>100999</rules_id>", 1)
 	var perCPU, user, sys float64
+	before := decodeMatchRate(b)
 	for b.Loop() {
 		root := newRoot(b, conf)
 		write(b, filepath.Join(root, "active-response/bin/test-drop"), "#!/bin/sh\ntouch done\n", 0o755)
@@ -66,7 +68,10 @@ func BenchmarkDaemonNonMatching(b *testing.B) {
 	perCPU /= float64(b.N)
 	b.ReportMetric(user/float64(b.N), "user-s/Malerts")
 	b.ReportMetric(sys/float64(b.N), "sys-s/Malerts")
-	engine := decodeMatchRate(b)
+	// The engine's rate, measured before and after the daemon: the higher
+	// of the two, so that a neighbour's load in one of them cannot flatter
+	// the ratio.
+	engine := max(before, decodeMatchRate(b))
 	b.ReportMetric(perCPU, "alerts/cpu-s")
 	b.ReportMetric(engine, "engine-alerts/s")
 	b.ReportMetric(perCPU/engine, "ratio")
