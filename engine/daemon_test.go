@@ -511,3 +511,30 @@ func TestEngine_ReconcileReorderKeepsTableInStep(t *testing.T) {
 		}
 	})
 }
+
+// TestEngine_NoPositionPastAGroupGivenUp: a group whose write was given up
+// at stop (the store failing) is rolled back, and so is every group after
+// it, even once the store works again: a later group's position would
+// otherwise skip the alerts of the one given up, and their jobs would be
+// lost.
+func TestEngine_NoPositionPastAGroupGivenUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		h := startEngine(t, st, &fakeRunner{}, testConfig(time.Minute), "b")
+		st.mu.Lock()
+		st.fail = fmt.Errorf("disk full")
+		st.mu.Unlock()
+		h.alert("203.0.113.81", "1") // its group's write retries each second
+		h.alert("203.0.113.82", "2") // its group waits behind
+		st.mu.Lock()
+		st.fail = nil
+		st.mu.Unlock()
+		h.stop() // gives up the first group's write
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if p, ok := st.st.Positions["alerts.json"]; ok {
+			t.Errorf("position %d written past alert 1, whose job was never written", p.Offset)
+		}
+		h.want() // nothing ran: both alerts are read again at the next start
+	})
+}

@@ -276,6 +276,7 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 // be several. It takes at most mergedGroups groups.
 func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 	var unmarks []EntryRef
+	gaveUp := false // a write was given up at stop: nothing after it may be written
 	for b := range writes {
 		bs := []*batch{b}
 		for len(bs) < mergedGroups {
@@ -298,7 +299,11 @@ func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
 		if isEmpty(c) {
 			continue
 		}
-		if !e.write(ctx, c, records) {
+		if gaveUp || !e.write(ctx, c, records) {
+			// A later group's positions would pass the records of the
+			// group given up, whose jobs are not written: those records are
+			// read again at the next start, so no later group is written.
+			gaveUp = true
 			unmarks = c.Unmark
 			for i := len(bs) - 1; i >= 0; i-- {
 				e.rollbackGroup(bs[i].g)
