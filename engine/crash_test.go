@@ -159,17 +159,7 @@ func stormRecords(n int) []Record {
 // stored position, lets everything settle and returns its stop function.
 func runProcess(t *testing.T, w *world, recs []Record, kernel bool, boot string) (stop func()) {
 	t.Helper()
-	w.mu.Lock()
-	epoch := w.epoch
-	w.mu.Unlock()
-	e, err := New(Options{Store: worldStore{w, epoch}, Runner: &worldRunner{w: w, epoch: epoch, kernel: kernel}, BootID: boot, Node: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.SetConfig(stormConfig())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	e, ctx, epoch, stop := startProcess(t, w, boot, func(epoch int) Runner { return &worldRunner{w: w, epoch: epoch, kernel: kernel} })
 	from := e.Position("alerts.json").Offset
 	for _, r := range recs {
 		if r.Pos.Offset > from && !w.crashed(epoch) {
@@ -179,7 +169,26 @@ func runProcess(t *testing.T, w *world, recs []Record, kernel bool, boot string)
 		}
 	}
 	synctest.Wait()
-	return func() {
+	return stop
+}
+
+// startProcess starts one process on the world at its current epoch, with
+// stormConfig and the runner newRunner makes for that epoch, and returns
+// its engine, run context, epoch and stop function.
+func startProcess(t *testing.T, w *world, boot string, newRunner func(epoch int) Runner) (*Engine, context.Context, int, func()) {
+	t.Helper()
+	w.mu.Lock()
+	epoch := w.epoch
+	w.mu.Unlock()
+	e, err := New(Options{Store: worldStore{w, epoch}, Runner: newRunner(epoch), BootID: boot, Node: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetConfig(stormConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	return e, ctx, epoch, func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)

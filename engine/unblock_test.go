@@ -41,25 +41,13 @@ func (r *countingRunner) deleted(key string) int {
 // stop function.
 func worldProcess(t *testing.T, w *world) (*Engine, *countingRunner, func()) {
 	t.Helper()
-	w.mu.Lock()
-	epoch := w.epoch
-	w.mu.Unlock()
-	r := &countingRunner{worldRunner: &worldRunner{w: w, epoch: epoch}, deletes: map[string]int{}}
-	e, err := New(Options{Store: worldStore{w, epoch}, Runner: r, BootID: "boot", Node: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.SetConfig(stormConfig())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	var r *countingRunner
+	e, _, _, stop := startProcess(t, w, "boot", func(epoch int) Runner {
+		r = &countingRunner{worldRunner: &worldRunner{w: w, epoch: epoch}, deletes: map[string]int{}}
+		return r
+	})
 	synctest.Wait()
-	return e, r, func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
+	return e, r, stop
 }
 
 // storedEntry returns the entry w's store holds for key.
