@@ -91,7 +91,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, runner: o.Runner, log: o.Logger, agentID: o.AgentID, node: o.Node, host: o.Host,
 		bootID: o.BootID, grace: o.StopGrace, flush: o.FlushEvery, now: o.Now,
-		commits: make(chan commitItem, 4096), bursts: make(chan struct{}, 1), timers: newTimers(), reapplied: make(chan struct{}),
+		commits: make(chan commitItem, queuedRecords), bursts: make(chan struct{}, 1), timers: newTimers(), reapplied: make(chan struct{}),
 		table: map[string]*tableEntry{}, positions: map[string]posMark{},
 	}
 	e.settled = sync.NewCond(&e.mu)
@@ -266,7 +266,7 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 func (e *Engine) Bursts() <-chan struct{} { return e.bursts }
 
 // BurstEntries is the size of a commit that Bursts reports.
-const BurstEntries = 1000
+const BurstEntries = 500
 
 // Reapplied is closed once Run's start-up is done: what it had to apply
 // again (after a reboot, or marked by a crash) is in place, or there was
