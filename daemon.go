@@ -60,6 +60,9 @@ type testHooks struct {
 	wrapRunner func(engine.Runner) engine.Runner // called once the runner is made
 	bootID     string                            // instead of the OS's
 	node       string                            // instead of the host name
+	// setMemoryLimit replaces debug.SetMemoryLimit: a test process is not
+	// the daemon's to limit (memlimit.go).
+	setMemoryLimit func(int64) int64
 }
 
 // Serve is `threatlockdown run`: Open, Run until ctx ends, Close. The
@@ -200,10 +203,17 @@ func (m *Main) Run(ctx context.Context) error {
 		// block) leaves heap the runtime would return to the OS only
 		// slowly: return it at once, so that the resident memory is what
 		// the active entries need.
+		// The governor then holds the heap to what the table needs plus
+		// room for a storm in flight (memlimit.go).
+		gov := newMemoryGovernor(os.Getenv)
+		if m.hooks.setMemoryLimit != nil {
+			gov.setLimit = m.hooks.setMemoryLimit
+		}
 		select {
 		case <-e.Reapplied():
 			debug.FreeOSMemory()
-			log.Debug("start-up done: memory returned to the OS")
+			gov.measured(e.Entries())
+			log.Debug("start-up done: memory returned to the OS", "memory_limit", gov.limit)
 		case <-gctx.Done():
 			return nil
 		}
@@ -214,10 +224,12 @@ func (m *Main) Run(ctx context.Context) error {
 		for {
 			select {
 			case <-e.Bursts():
+				gov.follow(e.Entries())
 				quiet.Reset(burstQuiet)
 			case <-quiet.C:
 				debug.FreeOSMemory()
-				log.Info("storms over: memory returned to the OS")
+				gov.measured(e.Entries())
+				log.Info("storms over: memory returned to the OS", "memory_limit", gov.limit)
 			case <-gctx.Done():
 				return nil
 			}

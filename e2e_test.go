@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -104,6 +105,28 @@ type daemon struct {
 	// In-process daemons (startInProcess) have no cmd.
 	main *Main
 	stop func() error
+	// limits are the memory limits the daemon set (in-process: recorded,
+	// not set); limitSet is nudged at each.
+	limits   []int64
+	limitSet chan struct{}
+}
+
+// setMemoryLimit records what an in-process daemon would set as the
+// process's memory limit and returns the previous one, as
+// debug.SetMemoryLimit does.
+func (d *daemon) setMemoryLimit(limit int64) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	prev := int64(math.MaxInt64)
+	if n := len(d.limits); n > 0 {
+		prev = d.limits[n-1]
+	}
+	d.limits = append(d.limits, limit)
+	select {
+	case d.limitSet <- struct{}{}:
+	default:
+	}
+	return prev
 }
 
 func newRoot(t testing.TB, conf string) string {

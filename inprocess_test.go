@@ -17,12 +17,13 @@ import (
 // the test, or at d.stop.
 func startInProcess(t testing.TB, root string, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, root: root, ready: make(chan struct{})}
+	d := &daemon{t: t, root: root, ready: make(chan struct{}), limitSet: make(chan struct{}, 1)}
 	m, err := ParseFlags(append([]string{"--root", root, "--log-level", "debug"}, args...), logWriter{d})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Ready = d.ready
+	m.hooks.setMemoryLimit = d.setMemoryLimit
 	if err := m.Open(); err != nil {
 		t.Fatalf("open: %v\n%s", err, d.logs())
 	}

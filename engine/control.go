@@ -39,6 +39,13 @@ type ActiveEntry struct {
 	Deleting bool
 }
 
+// Entries returns how many entries the table holds (pending ones too).
+func (e *Engine) Entries() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.table)
+}
+
 // Active returns a snapshot of the table, sorted by key.
 func (e *Engine) Active() []ActiveEntry {
 	e.mu.Lock()

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+)
+
+// fakeRuntime stands in for the runtime's memory limit and live heap.
+type fakeRuntime struct {
+	live   uint64
+	limits []int64
+}
+
+func (r *fakeRuntime) governor(getenv func(string) string) *memoryGovernor {
+	g := newMemoryGovernor(getenv)
+	g.setLimit = func(l int64) int64 { r.limits = append(r.limits, l); return 0 }
+	g.liveHeap = func() uint64 { return r.live }
+	return g
+}
+
+func noEnv(string) string { return "" }
+
+// TestMemoryGovernor_FollowsTheTable: the limit is the room for a storm in
+// flight plus the heap per entry times the table's size, set again only
+// when it moved by a MiB or more.
+func TestMemoryGovernor_FollowsTheTable(t *testing.T) {
+	var rt fakeRuntime
+	g := rt.governor(noEnv)
+	g.follow(0)
+	g.follow(1000) // 700 KB more: not worth a call
+	g.follow(2000)
+	g.follow(100_000)
+	g.follow(99_000) // down by 700 KB
+	g.follow(50_000) // a storm's blocks expired
+	want := []int64{memoryRoom, memoryRoom + 2000*minEntryHeap, memoryRoom + 100_000*minEntryHeap, memoryRoom + 50_000*minEntryHeap}
+	if !slices.Equal(rt.limits, want) {
+		t.Errorf("limits %v, want %v", rt.limits, want)
+	}
+	if g.limit != want[len(want)-1] {
+		t.Errorf("limit %d, want the last set %d", g.limit, want[len(want)-1])
+	}
+}
+
+// TestMemoryGovernor_Measures: after a full collection the heap per entry
+// is what was live over the table's size, within bounds, and only from a
+// table large enough for the daemon's own heap not to dominate.
+func TestMemoryGovernor_Measures(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		live     uint64
+		entries  int
+		perEntry int64
+	}{
+		{"the table's own heap", 90 << 20, 100_000, (90 << 20) / 100_000},
+		{"a lean table: the floor", 30 << 20, 100_000, minEntryHeap},
+		{"big alerts: the ceiling", 2 << 30, 100_000, maxEntryHeap},
+		{"a small table: not measured", 40 << 20, measureFrom - 1, minEntryHeap},
+		{"an empty table: not measured", 40 << 20, 0, minEntryHeap},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := fakeRuntime{live: tc.live}
+			g := rt.governor(noEnv)
+			g.measured(tc.entries)
+			if g.perEntry != tc.perEntry {
+				t.Errorf("per entry %d, want %d", g.perEntry, tc.perEntry)
+			}
+			if want := []int64{memoryRoom + tc.perEntry*int64(tc.entries)}; !slices.Equal(rt.limits, want) {
+				t.Errorf("limits %v, want %v", rt.limits, want)
+			}
+		})
+	}
+}
+
+// TestMemoryGovernor_Overflow: a table too large for the arithmetic gets
+// no limit at all rather than a wrapped one.
+func TestMemoryGovernor_Overflow(t *testing.T) {
+	var rt fakeRuntime
+	g := rt.governor(noEnv)
+	g.perEntry = maxEntryHeap
+	g.follow(math.MaxInt64 / maxEntryHeap)
+	if want := []int64{math.MaxInt64}; !slices.Equal(rt.limits, want) {
+		t.Errorf("limits %v, want %v", rt.limits, want)
+	}
+}
+
+// TestMemoryGovernor_OperatorsLimitStands: with GOMEMLIMIT set, the
+// governor never sets a limit.
+func TestMemoryGovernor_OperatorsLimitStands(t *testing.T) {
+	var rt fakeRuntime
+	g := rt.governor(func(k string) string {
+		if k == "GOMEMLIMIT" {
+			return "200MiB"
+		}
+		return ""
+	})
+	g.follow(100_000)
+	g.measured(100_000)
+	if len(rt.limits) != 0 {
+		t.Errorf("limits set despite GOMEMLIMIT: %v", rt.limits)
+	}
+}
+
+// TestMain_SetsTheMemoryLimit: once start-up is done, the daemon sets the
+// limit for its table (empty here: the room alone).
+func TestMain_SetsTheMemoryLimit(t *testing.T) {
+	d := startInProcess(t, newRoot(t, confWith(60)))
+	deadline := time.After(10 * time.Second)
+	for {
+		d.mu.Lock()
+		limits := slices.Clone(d.limits)
+		d.mu.Unlock()
+		if len(limits) > 0 {
+			if want := []int64{memoryRoom}; !slices.Equal(limits, want) {
+				t.Fatalf("limits %v, want %v", limits, want)
+			}
+			return
+		}
+		select {
+		case <-d.limitSet:
+		case <-deadline:
+			t.Fatalf("no memory limit set after start-up:\n%s", d.logs())
+		}
+	}
+}
