@@ -51,16 +51,14 @@ type Engine struct {
 	matcher atomic.Pointer[matcher]
 	alerts  sync.Pool
 	commits chan commitItem
-	// preparing is set while the commit loop prepares a group (see writeLoop).
-	preparing atomic.Bool
-	bursts    chan struct{} // see Bursts
-	disp      *dispatcher
-	timers    *timers
-	ctx       context.Context // the run context of dispatched work
-	stats     Stats
-	obs       observing
-	replay    bool // a Replay's: nothing runs, so jobs carry no message
-	hist      history
+	bursts  chan struct{} // see Bursts
+	disp    *dispatcher
+	timers  *timers
+	ctx     context.Context // the run context of dispatched work
+	stats   Stats
+	obs     observing
+	replay  bool // a Replay's: nothing runs, so jobs carry no message
+	hist    history
 
 	mu sync.Mutex // guards the fields below
 	// settled is signalled when pending table entries settle: a decision on
