@@ -51,16 +51,14 @@ type Engine struct {
 	matcher atomic.Pointer[matcher]
 	alerts  sync.Pool
 	commits chan commitItem
-	// preparing is set while the commit loop prepares a group (see writeLoop).
-	preparing atomic.Bool
-	bursts    chan struct{} // see Bursts
-	disp      *dispatcher
-	timers    *timers
-	ctx       context.Context // the run context of dispatched work
-	stats     Stats
-	obs       observing
-	replay    bool // a Replay's: nothing runs, so jobs carry no message
-	hist      history
+	bursts  chan struct{} // see Bursts
+	disp    *dispatcher
+	timers  *timers
+	ctx     context.Context // the run context of dispatched work
+	stats   Stats
+	obs     observing
+	replay  bool // a Replay's: nothing runs, so jobs carry no message
+	hist    history
 
 	mu sync.Mutex // guards the fields below
 	// settled is signalled when pending table entries settle: a decision on
@@ -91,7 +89,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, runner: o.Runner, log: o.Logger, agentID: o.AgentID, node: o.Node, host: o.Host,
 		bootID: o.BootID, grace: o.StopGrace, flush: o.FlushEvery, now: o.Now,
-		commits: make(chan commitItem, queuedRecords), bursts: make(chan struct{}, 1), timers: newTimers(), reapplied: make(chan struct{}),
+		commits: make(chan commitItem, handledRecords), bursts: make(chan struct{}, 1), timers: newTimers(), reapplied: make(chan struct{}),
 		table: map[string]*tableEntry{}, positions: map[string]posMark{},
 	}
 	e.settled = sync.NewCond(&e.mu)

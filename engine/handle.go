@@ -186,25 +186,21 @@ func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 const maxGroup = 1024
 
 // The commit loop decides and applies (kernel timeouts) groups ahead of the
-// store: up to queuedGroups prepared groups wait for the writer, which
-// commits up to mergedGroups of them in one go. In a storm longer than
-// that, the writer is the slower stage and its pace holds the tailer back,
-// so at most queuedGroups+mergedGroups+1 groups are in memory, plus the
-// handled records queued for the loop (queuedRecords).
+// store: prepared groups wait for the writer in a writeQueue, bounded by
+// their records (see writequeue.go). In a storm longer than that, the
+// writer is the slower stage and its pace holds the tailer back: at most
+// mergedRecords are being written, queuedRecords wait, a group of up to
+// maxGroup is being prepared and handledRecords are queued for the loop.
 //
 // These sizes are what a storm keeps in memory at once: every record in
 // flight holds its alert (about 2 KB) until its group's log lines are
 // written, and a commit's size is what bbolt holds in dirty pages. With
-// groups of 4,096, merged by 4, and 4,096 records queued, a storm of 10,000
-// held all of itself at once: 70 MB more live heap at the peak of
-// BenchmarkBuildUp100k than with these sizes (about 20 MB), for no faster
-// storm (a commit of 2,048 records is still one fsync for hundreds of
-// blocks).
-const (
-	queuedGroups  = 2
-	mergedGroups  = 2
-	queuedRecords = 1024
-)
+// groups of 4,096, four merged per commit, and 4,096 records queued, a
+// storm of 10,000 held all of itself at once: 70 MB more live heap at the
+// peak of BenchmarkBuildUp100k than with these sizes (about 20 MB), for no
+// faster storm (a commit of 2,048 records is still one fsync for hundreds
+// of blocks).
+const handledRecords = maxGroup
 
 // commitLoop groups handled records and decides them (see prepare), then
 // hands each group to a writer goroutine: while one commit is being
@@ -213,10 +209,10 @@ const (
 // store. Groups are written in the order they were prepared. Positions of
 // records without jobs are written at least every FlushEvery and at the end.
 func (e *Engine) commitLoop(ctx context.Context) {
-	writes := make(chan *batch, queuedGroups)
+	writes := newWriteQueue()
 	wrote := make(chan struct{})
 	go func() { defer close(wrote); e.writeLoop(ctx, writes) }()
-	defer func() { close(writes); <-wrote }()
+	defer func() { writes.close(); <-wrote }()
 	tick := time.NewTicker(e.flush)
 	defer tick.Stop()
 	written := map[string]uint64{}
@@ -227,13 +223,11 @@ func (e *Engine) commitLoop(ctx context.Context) {
 			first = &it
 		case <-tick.C:
 		case <-ctx.Done():
-			writes <- e.prepare(first, written) // one last try: ctx is done
+			writes.push(e.prepare(first, written)) // one last try: ctx is done
 			return
 		}
-		e.preparing.Store(true)
-		b := e.prepare(first, written)
-		e.preparing.Store(false)
-		writes <- b
+		writes.startPreparing()
+		writes.push(e.prepare(first, written))
 	}
 }
 
@@ -277,33 +271,15 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 
 // writeLoop commits the groups in order, with the marks of what the commit
 // before applied after it. The groups waiting when it is free go into one
-// commit (see mergeBatches); then, group by group, it applies the rest,
-// settles the decisions and dispatches the jobs.
-//
-// While the commit loop is preparing the next group, and nothing in the
-// groups taken waits for their commit (no job to dispatch, no block to
-// apply after it), the writer waits for that group rather than commit at
-// once: in a storm of kernel-timeout blocks the commit would take CPU from
-// the blocks still to apply, and waiting makes one commit of what would
-// be several. It takes at most mergedGroups groups.
-func (e *Engine) writeLoop(ctx context.Context, writes <-chan *batch) {
+// commit (see writeQueue.take and mergeBatches); then, group by group, it
+// applies the rest, settles the decisions and dispatches the jobs.
+func (e *Engine) writeLoop(ctx context.Context, writes *writeQueue) {
 	var unmarks []EntryRef
 	gaveUp := false // a write was given up at stop: nothing after it may be written
-	for b := range writes {
-		bs := []*batch{b}
-		for len(bs) < mergedGroups {
-			var nb *batch
-			select {
-			case nb = <-writes:
-			default:
-				if e.preparing.Load() && nothingWaits(bs) {
-					nb = <-writes // the group being prepared
-				}
-			}
-			if nb == nil { // none waiting, or writes closed
-				break
-			}
-			bs = append(bs, nb)
+	for {
+		bs := writes.take()
+		if bs == nil {
+			return
 		}
 		c, records := mergeBatches(bs)
 		c.Unmark = append(c.Unmark, unmarks...)
