@@ -74,7 +74,7 @@ func rebootEntry(b *testing.B, i int, now time.Time) engine.Entry {
 	return engine.Entry{
 		Key: engine.TableKey("firewall-drop", []string{addr}), Seq: uint64(i + 1),
 		Lane:    "firewall-drop|" + addr + "|",
-		Command: engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true, Line: 3},
+		Command: &engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true, Line: 3},
 		Params:  params,
 		Fields: engine.Fields{User: "-", SrcIP: addr, AlertID: id, RuleID: "5712",
 			Location: "journald", Filename: "-"},

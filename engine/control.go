@@ -223,8 +223,7 @@ func (e *Engine) Trigger(ctx context.Context, t Trigger) error {
 	if !cmd.TimeoutAllowed || timeout < 0 {
 		timeout = 0
 	}
-	c := *cmd
-	job := Job{Lane: laneOf(&c, a), Command: c, Params: buildParams(&c, raw), Fields: fields(a), Timeout: timeout}
+	job := Job{Lane: laneOf(cmd, a), Command: cmd, Params: buildParams(cmd, raw), Fields: fields(a), Timeout: timeout}
 	e.mu.Lock()
 	e.jobSeq++
 	job.ID = e.jobSeq

@@ -465,7 +465,7 @@ func TestEngine_ReconcileReorderKeepsTableInStep(t *testing.T) {
 		ips := []string{"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "203.0.113.5"}
 		for i, ip := range ips {
 			key := TableKey(fw.Executable, []string{ip})
-			st.st.Entries = append(st.st.Entries, Entry{Key: key, Seq: uint64(i + 1), Lane: key, Command: fw,
+			st.st.Entries = append(st.st.Entries, Entry{Key: key, Seq: uint64(i + 1), Lane: key, Command: &fw,
 				Fields:  Fields{User: "-", SrcIP: ip, AlertID: fmt.Sprint(i), RuleID: "5712", Location: "-", Filename: "-"},
 				Expires: time.Now().Add(time.Duration(i+1) * time.Second), Offences: 1})
 			if i%2 == 1 { // marked entries come after unmarked ones: reconcile moves them

@@ -254,10 +254,12 @@ type GroupAdd struct {
 
 // Entry is one active response in the table: something to revert.
 type Entry struct {
-	Key      string // executable base name + "-" + keys
-	Seq      uint64 // generation: a newer entry for the same key has a higher Seq
-	Lane     string // dispatch lane; add and delete of one lane run in order
-	Command  Command
+	Key  string // executable base name + "-" + keys
+	Seq  uint64 // generation: a newer entry for the same key has a higher Seq
+	Lane string // dispatch lane; add and delete of one lane run in order
+	// Command is shared with the configuration it came from and with the
+	// other entries of that command: it is never changed in place.
+	Command  *Command
 	Params   []byte // the JSON "parameters" object of the first add
 	Fields   Fields
 	Created  time.Time
@@ -275,7 +277,7 @@ type Entry struct {
 type Job struct {
 	ID       uint64
 	Lane     string
-	Command  Command
+	Command  *Command // shared, as Entry.Command is
 	Params   []byte
 	Fields   Fields
 	Timeout  time.Duration

@@ -192,9 +192,14 @@ func cloneJob(j Job) Job {
 	return j
 }
 
-func cloneCommand(c Command) Command {
-	c.ExtraArgs, c.Expect = slices.Clone(c.ExtraArgs), slices.Clone(c.Expect)
-	return c
+// cloneCommand copies c; a nil c is the zero Command, as the stores keep it.
+func cloneCommand(c *Command) *Command {
+	var n Command
+	if c != nil {
+		n = *c
+	}
+	n.ExtraArgs, n.Expect = slices.Clone(n.ExtraArgs), slices.Clone(n.Expect)
+	return &n
 }
 
 func (m *memStore) entries() []Entry {

@@ -76,7 +76,7 @@ func (e *Engine) split(items []commitItem) (grouped []groupJob, single []Job, g 
 	}
 	for _, it := range items {
 		for _, j := range it.jobs {
-			run := g.run(gr, &j.Command)
+			run := g.run(gr, j.Command)
 			if run == nil || j.Timeout <= 0 {
 				single = append(single, j)
 				continue

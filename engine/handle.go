@@ -147,9 +147,8 @@ func (e *Engine) match(a *Alert, raw []byte, by *[]*Response) []Job {
 			e.skip(a, r, SkipLocation)
 			continue
 		}
-		c := *r.Command
 		jobs = append(jobs, Job{
-			Lane: laneOf(&c, a), Command: c, Params: e.jobParams(r, raw), Fields: fields(a),
+			Lane: laneOf(r.Command, a), Command: r.Command, Params: e.jobParams(r, raw), Fields: fields(a),
 			Timeout: r.Timeout, Repeated: r.RepeatedOffenders,
 		})
 		if by != nil {

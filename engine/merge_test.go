@@ -66,7 +66,7 @@ func prepared(r *rand.Rand) []engine.Change {
 			k := keys[r.IntN(len(keys))]
 			seq[k]++
 			e := engine.Entry{
-				Key: k, Seq: seq[k], Lane: k, Command: engine.Command{Name: "cmd", Executable: "firewall-drop"},
+				Key: k, Seq: seq[k], Lane: k, Command: &engine.Command{Name: "cmd", Executable: "firewall-drop"},
 				Created: now, Expires: now.Add(time.Duration(1+r.IntN(600)) * time.Second), Offences: int(seq[k]),
 			}
 			if r.IntN(3) > 0 { // else a repeat: the stored Params stay
@@ -88,7 +88,7 @@ func prepared(r *rand.Rand) []engine.Change {
 			c.Unmark = append(c.Unmark, marked[i])
 		}
 		if r.IntN(2) == 0 {
-			c.Jobs = append(c.Jobs, engine.Job{ID: uint64(g + 1), Lane: "script", Command: engine.Command{Name: "s", Executable: "s"},
+			c.Jobs = append(c.Jobs, engine.Job{ID: uint64(g + 1), Lane: "script", Command: &engine.Command{Name: "s", Executable: "s"},
 				Params: []byte(`{}`), Timeout: time.Minute})
 		}
 		for _, src := range []string{"alerts.json", "alerts.log"}[:1+r.IntN(2)] {

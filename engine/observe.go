@@ -101,11 +101,11 @@ func (o *observing) ranAdd(ctx context.Context, job *Job, start time.Time, asked
 	default:
 		out = OutcomeDone
 	}
-	o.Ran(&job.Command, OpAdd, out)
+	o.Ran(job.Command, OpAdd, out)
 	if !start.IsZero() {
-		o.Took(&job.Command, OpAdd, time.Since(start))
+		o.Took(job.Command, OpAdd, time.Since(start))
 	}
-	o.settled(&job.Command, job.ID, out == OutcomeContinue || out == OutcomeDone)
+	o.settled(job.Command, job.ID, out == OutcomeContinue || out == OutcomeDone)
 }
 
 // ranDelete reports a delete of command c that started at start.

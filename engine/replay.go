@@ -158,7 +158,7 @@ func (r *Replay) decide(resp *Response, job *Job) {
 	keys, ask := legacyKeys(job.Fields), true // the engine keys legacy runs itself
 	if job.Command.Protocol != ProtocolLegacy {
 		var err error
-		if keys, ask, err = r.keys(&job.Command, job.Fields); err != nil {
+		if keys, ask, err = r.keys(job.Command, job.Fields); err != nil {
 			t.fail(err)
 			r.rep.Failed++
 			return

@@ -33,7 +33,7 @@ type tableEntry struct {
 // again at the next start; a job that finds the entry its own decision
 // created gets that decision again (see record).
 func (e *Engine) runAdd(ctx context.Context, job Job) {
-	inv := Invocation{Command: job.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, job.Params), Fields: job.Fields, Target: job.Fields.Target()}
+	inv := Invocation{Command: *job.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, job.Params), Fields: job.Fields, Target: job.Fields.Target()}
 	defer e.histForget(job.ID)
 	settled := false // by its decision: an abort has nothing left to run
 	asked := false
@@ -239,11 +239,11 @@ func (e *Engine) runDelete(ctx context.Context, entry Entry) {
 	ref := EntryRef{Key: entry.Key, Seq: entry.Seq}
 	params, err := e.params(entry)
 	if err == nil {
-		inv := Invocation{Command: entry.Command, Op: OpDelete, Message: BuildMessage(e.node, OpDelete, params), Fields: entry.Fields, Target: entry.Fields.Target()}
+		inv := Invocation{Command: *entry.Command, Op: OpDelete, Message: BuildMessage(e.node, OpDelete, params), Fields: entry.Fields, Target: entry.Fields.Target()}
 		start := time.Now()
 		err = e.runner.Run(ctx, inv, nil)
 		e.logRun(inv, err)
-		e.obs.ranDelete(ctx, &entry.Command, start, err)
+		e.obs.ranDelete(ctx, entry.Command, start, err)
 	}
 	if ctx.Err() != nil || errors.Is(err, ErrNotStarted) || errors.Is(err, errNoParams) {
 		e.mu.Lock()
@@ -275,7 +275,7 @@ func (e *Engine) params(entry Entry) ([]byte, error) {
 	}
 	if len(p) == 0 {
 		e.log.Warn("entry parameters missing; the delete carries an alert rebuilt from its fields", "key", entry.Key)
-		return buildParams(&entry.Command, fieldsAlert(entry.Fields)), nil
+		return buildParams(entry.Command, fieldsAlert(entry.Fields)), nil
 	}
 	return p, nil
 }
@@ -300,7 +300,7 @@ func (e *Engine) runReassert(ctx context.Context, entry Entry) {
 	if err != nil {
 		return
 	}
-	inv := Invocation{Command: entry.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, params),
+	inv := Invocation{Command: *entry.Command, Op: OpAdd, Message: BuildMessage(e.node, OpAdd, params),
 		Fields: entry.Fields, Target: entry.Fields.Target()}
 	err = e.runner.Run(ctx, inv, func([]string) (Decision, error) {
 		return Decision{Verdict: Continue, Expires: entry.Expires}, nil

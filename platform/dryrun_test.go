@@ -115,7 +115,7 @@ func TestDryRun_RunsNothing(t *testing.T) {
 	if r.Group(engine.Command{Executable: "firewall-drop"}) != nil {
 		t.Error("Group in a dry run: batches would apply")
 	}
-	e := []engine.Entry{{Command: engine.Command{Executable: "firewall-drop"}}}
+	e := []engine.Entry{{Command: &engine.Command{Executable: "firewall-drop"}}}
 	if rest, err := r.Reassert(context.Background(), e); len(rest) != 1 || err != nil {
 		t.Errorf("Reassert = %v, %v; want the entry back for Run", rest, err)
 	}

@@ -23,7 +23,9 @@ func TestSplit(t *testing.T) {
 	}
 	r := &Runner{Root: root, Builtins: actions.NewRunner(actions.Config{}, nil)}
 	defer r.Close()
-	entry := func(exe string) engine.Entry { return engine.Entry{Key: exe, Command: engine.Command{Executable: exe}} }
+	entry := func(exe string) engine.Entry {
+		return engine.Entry{Key: exe, Command: &engine.Command{Executable: exe}}
+	}
 
 	all := []engine.Entry{entry("firewall-drop"), entry("route-null"), entry("firewall-drop")}
 	mine, rest := split(r, all)

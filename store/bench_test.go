@@ -14,7 +14,7 @@ import (
 
 func benchEntry(i int) engine.Entry {
 	e := entry(fmt.Sprintf("firewall-drop-198.%d.%d.%d", 18+i/65536, i/256%256, i%256), uint64(i), time.Duration(i*7919%86400)*time.Second)
-	e.Command = engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+	e.Command = &engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
 	e.Params = []byte(`{"version":1,"origin":{"name":"node01","module":"wazuh-execd"},"command":"add"}`)
 	e.Fields = engine.Fields{User: "-", SrcIP: "198.18.0.1", AlertID: "1.2", RuleID: "5712", Location: "sshd", Filename: "-"}
 	return e
@@ -109,7 +109,7 @@ func realEntry(i int, now time.Time) engine.Entry {
 	key := "firewall-drop-" + addr
 	return engine.Entry{
 		Key: key, Seq: uint64(i + 1), Lane: "firewall-drop|" + addr + "|",
-		Command:  engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true, Line: 12},
+		Command:  &engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true, Line: 12},
 		Params:   realParams(i),
 		Fields:   engine.Fields{User: "-", SrcIP: addr, AlertID: fmt.Sprintf("1732356000.%d", i), RuleID: "5712", Location: "sshd", Filename: "-"},
 		Created:  now.Add(-time.Duration(i%3600) * time.Second),

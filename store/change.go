@@ -76,17 +76,27 @@ func checkKey(what, k string) error {
 // An empty slice becomes nil, as it does on a round trip through DB.
 func cloneEntry(e engine.Entry) engine.Entry {
 	e.Params = clone(e.Params)
-	e.Command.ExtraArgs = clone(e.Command.ExtraArgs)
-	e.Command.Expect = expectOf(expectFlags(e.Command.Expect)) // as DB keeps it
+	e.Command = cloneCommand(e.Command)
 	return e
 }
 
 func cloneJob(j engine.Job) engine.Job {
 	j.Params = clone(j.Params)
-	j.Command.ExtraArgs = clone(j.Command.ExtraArgs)
-	j.Command.Expect = expectOf(expectFlags(j.Command.Expect))
+	j.Command = cloneCommand(j.Command)
 	j.Repeated = clone(j.Repeated)
 	return j
+}
+
+// cloneCommand copies c as DB keeps it: a nil c as the zero Command, Expect
+// as its flags read back.
+func cloneCommand(c *engine.Command) *engine.Command {
+	var n engine.Command
+	if c != nil {
+		n = *c
+	}
+	n.ExtraArgs = clone(n.ExtraArgs)
+	n.Expect = expectOf(expectFlags(n.Expect))
+	return &n
 }
 
 func clone[S ~[]E, E any](s S) S {

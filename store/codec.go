@@ -108,8 +108,12 @@ func encodeEntry(e engine.Entry) ([]byte, error) {
 }
 
 // decodeEntry decodes the entry stored under key; its Params are nil.
-func decodeEntry(key string, v []byte) (engine.Entry, error) {
-	r := reader{b: v}
+func decodeEntry(key string, v []byte) (engine.Entry, error) { return decodeEntryIn(key, v, nil) }
+
+// decodeEntryIn is decodeEntry with the entry's Command taken from cmds
+// when an entry decoded before had the same (see commandCache).
+func decodeEntryIn(key string, v []byte, cmds *commandCache) (engine.Entry, error) {
+	r := reader{b: v, cmds: cmds}
 	r.version(entryFormat)
 	e := engine.Entry{Key: key, Seq: r.u64(), Expires: r.time(), Created: r.time()}
 	e.Offences = int(r.varint())
@@ -190,8 +194,13 @@ func fieldsLen(f engine.Fields) int {
 	return len(f.User) + len(f.SrcIP) + len(f.AlertID) + len(f.RuleID) + len(f.Location) + len(f.Filename)
 }
 
-// appendBody appends what entries and jobs share (the layout above).
-func appendBody(b []byte, lane string, c engine.Command, f engine.Fields) []byte {
+// appendBody appends what entries and jobs share (the layout above). A nil
+// c is written as the zero Command.
+func appendBody(b []byte, lane string, cp *engine.Command, f engine.Fields) []byte {
+	var c engine.Command
+	if cp != nil {
+		c = *cp
+	}
 	b = binary.AppendVarint(b, int64(c.Protocol))
 	b = binary.AppendVarint(b, int64(c.Line))
 	flags := expectFlags(c.Expect)
@@ -209,8 +218,10 @@ func appendBody(b []byte, lane string, c engine.Command, f engine.Fields) []byte
 	return b
 }
 
-// body reads what appendBody wrote. Its strings share one allocation.
-func (r *reader) body() (lane string, c engine.Command, f engine.Fields) {
+// body reads what appendBody wrote. Its strings share one allocation; its
+// Command is shared with an earlier record's through r.cmds, if set.
+func (r *reader) body() (lane string, cmd *engine.Command, f engine.Fields) {
+	var c engine.Command
 	c.Protocol = engine.Protocol(r.varint())
 	c.Line = int(r.varint())
 	flags := r.u8()
@@ -225,14 +236,53 @@ func (r *reader) body() (lane string, c engine.Command, f engine.Fields) {
 	}
 	r.strings(s)
 	if r.err != nil {
-		return "", engine.Command{}, engine.Fields{}
+		return "", nil, engine.Fields{}
 	}
 	lane, c.Name, c.Executable = s[0], s[1], s[2]
 	f = engine.Fields{User: s[3], SrcIP: s[4], AlertID: s[5], RuleID: s[6], Location: s[7], Filename: s[8]}
 	if extra := s[fixedStrings:]; len(extra) > 0 {
-		c.ExtraArgs = append([]string(nil), extra...)
+		c.ExtraArgs = extra
 	}
-	return lane, c, f
+	return lane, r.cmds.intern(c), f
+}
+
+// commandCache shares one Command among the entries that Load decodes: a
+// command's entries are stored one after the other (their keys start with
+// its executable), so a few recent commands find nearly all of them, and
+// 100,000 entries of one command hold one Command, not 100,000 copies of
+// it (104 bytes each, and their ExtraArgs).
+type commandCache struct {
+	recent []*engine.Command // newest last
+}
+
+// commandCacheSize bounds the commands a commandCache keeps.
+const commandCacheSize = 8
+
+// intern returns a Command equal to c: one from the cache, or a new one,
+// then cached. A nil cache always returns a new one. c's ExtraArgs may
+// alias a reader's scratch space: the Command returned does not.
+func (cc *commandCache) intern(c engine.Command) *engine.Command {
+	if cc != nil {
+		for i := len(cc.recent) - 1; i >= 0; i-- {
+			if sameCommand(cc.recent[i], &c) {
+				return cc.recent[i]
+			}
+		}
+	}
+	c.ExtraArgs = slices.Clone(c.ExtraArgs)
+	p := &c
+	if cc != nil {
+		if len(cc.recent) == commandCacheSize {
+			cc.recent = slices.Delete(cc.recent, 0, 1)
+		}
+		cc.recent = append(cc.recent, p)
+	}
+	return p
+}
+
+func sameCommand(a, b *engine.Command) bool {
+	return a.Name == b.Name && a.Executable == b.Executable && a.TimeoutAllowed == b.TimeoutAllowed &&
+		a.Protocol == b.Protocol && a.Line == b.Line && slices.Equal(a.ExtraArgs, b.ExtraArgs) && slices.Equal(a.Expect, b.Expect)
 }
 
 // expiryNanos is the sort position of an expiry time: unix nanoseconds,

@@ -15,7 +15,7 @@ import (
 // largest Job. Their Params are not part of the record.
 func codecEntries() []engine.Entry {
 	full := entry("firewall-drop-203.0.113.7", 1<<63+5, time.Hour)
-	full.Command = engine.Command{Name: "n", Executable: "e", ExtraArgs: strings.Fields("a b c d e f"),
+	full.Command = &engine.Command{Name: "n", Executable: "e", ExtraArgs: strings.Fields("a b c d e f"),
 		TimeoutAllowed: true, Protocol: engine.ProtocolLegacy, Line: -1}
 	full.Fields = engine.Fields{User: "ü", SrcIP: "2001:db8::1", AlertID: "1.2", RuleID: "5712", Location: "x", Filename: "-"}
 	full.Offences = -3
@@ -48,7 +48,7 @@ func TestCodec_EntryRoundTrip(t *testing.T) {
 }
 
 func TestCodec_JobRoundTrip(t *testing.T) {
-	j := engine.Job{ID: 9, Lane: "l", Command: engine.Command{Name: "c", ExtraArgs: strings.Fields("1 2 3 4 5")},
+	j := engine.Job{ID: 9, Lane: "l", Command: &engine.Command{Name: "c", ExtraArgs: strings.Fields("1 2 3 4 5")},
 		Params: []byte(`{"a":1}`), Timeout: -time.Second, Repeated: []time.Duration{1, -2, 3}}
 	for _, want := range []engine.Job{{ID: 1}, j} {
 		v, _ := encodeJob(want)

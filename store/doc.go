@@ -13,7 +13,7 @@
 //
 //  1. Jobs are added (an existing id is replaced).
 //  2. Put entries are written; a Put replaces whatever entry the key holds,
-//     whatever its Seq. Its Params are written when not nil (empty removes
+//     whatever its Seq (a nil Command is written as the zero Command). Its Params are written when not nil (empty removes
 //     them); a Put with nil Params keeps those stored for the key, as a
 //     timer restart rewrites an entry without its alert.
 //  3. Del refs are removed, each only when the stored entry has the same Seq

@@ -20,7 +20,7 @@ func TestCodec_Expect(t *testing.T) {
 		{[]string{"user", "srcip"}, []string{"srcip", "user"}},
 		{[]string{"filename", "srcip", "user"}, []string{"srcip", "user", "filename"}},
 	} {
-		e := engine.Entry{Key: "firewall-drop-203.0.113.7", Seq: 1, Lane: "l"}
+		e := engine.Entry{Key: "firewall-drop-203.0.113.7", Seq: 1, Lane: "l", Command: &engine.Command{}}
 		e.Command.Expect = c.in
 		v, _ := encodeEntry(e)
 		got, err := decodeEntry(e.Key, v)

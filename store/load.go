@@ -67,9 +67,10 @@ type rank struct {
 func loadEntries(b *buckets, s *engine.State) ([]string, error) {
 	n := b.expiry.Stats().KeyN // the index is small: cheap to count
 	entries, order := make([]engine.Entry, 0, n), make([]rank, 0, n)
+	var cmds commandCache
 	c := b.entries.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		e, err := decodeEntry(string(k), v)
+		e, err := decodeEntryIn(string(k), v, &cmds)
 		if err != nil {
 			return nil, err
 		}

@@ -35,9 +35,10 @@ func appendString(b []byte, s string) []byte {
 // reader decodes a record front to back. The first failure sticks: later
 // reads return zero values, and err says what went wrong.
 type reader struct {
-	b   []byte
-	off int
-	err error
+	b    []byte
+	off  int
+	err  error
+	cmds *commandCache // shares decoded Commands (see body); nil: none shared
 }
 
 func (r *reader) fail(err error) {

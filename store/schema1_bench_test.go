@@ -53,7 +53,7 @@ func schema1Decode(key string, v []byte) (engine.Entry, error) {
 	}
 	c := engine.Command{Name: r.Command.Name, Executable: r.Command.Executable, ExtraArgs: r.Command.ExtraArgs,
 		TimeoutAllowed: r.Command.TimeoutAllowed, Protocol: engine.Protocol(r.Command.Protocol), Line: r.Command.Line}
-	return engine.Entry{Key: key, Seq: r.Seq, Lane: r.Lane, Command: c, Params: r.Params, Fields: r.Fields,
+	return engine.Entry{Key: key, Seq: r.Seq, Lane: r.Lane, Command: &c, Params: r.Params, Fields: r.Fields,
 		Created: r.Created, Expires: r.Expires, Offences: r.Offences, Job: r.Job}, nil
 }
 

@@ -136,7 +136,7 @@ func schema2Fixture() []engine.Change {
 		`"program":"active-response/bin/firewall-drop"}`
 	drop := engine.Entry{
 		Key: "firewall-drop-203.0.113.7", Seq: 3, Lane: "firewall-drop|203.0.113.7|",
-		Command: engine.Command{Name: "firewall-drop", Executable: "firewall-drop",
+		Command: &engine.Command{Name: "firewall-drop", Executable: "firewall-drop",
 			ExtraArgs: []string{"-x", "y"}, TimeoutAllowed: true, Line: 12},
 		Params: []byte(alert),
 		Fields: engine.Fields{User: "admin", SrcIP: "203.0.113.7", AlertID: "1763892000.1", RuleID: "5712",
@@ -145,14 +145,14 @@ func schema2Fixture() []engine.Change {
 	}
 	deny := engine.Entry{
 		Key: "host-deny-198.51.100.23", Seq: 5, Lane: "host-deny|198.51.100.23|",
-		Command: engine.Command{Name: "host-deny", Executable: "host-deny", TimeoutAllowed: true,
+		Command: &engine.Command{Name: "host-deny", Executable: "host-deny", TimeoutAllowed: true,
 			Protocol: engine.ProtocolLegacy, Line: 30},
 		Params:  []byte(`{"extra_args":[],"alert":{"rule":{"id":"5710"}},"program":"active-response/bin/host-deny"}`),
 		Fields:  engine.Fields{User: "-", SrcIP: "198.51.100.23", AlertID: "1763892001.2", RuleID: "5710", Location: "sshd", Filename: "-"},
 		Created: created, Expires: created.Add(time.Hour), Offences: 1,
 	}
 	bare := engine.Entry{Key: "route-null-2001:db8::5", Seq: 9, Lane: "route-null|2001:db8::5|",
-		Command: engine.Command{Name: "route-null", Executable: "route-null"}, Created: created, Expires: created.Add(2 * time.Hour)}
+		Command: &engine.Command{Name: "route-null", Executable: "route-null"}, Created: created, Expires: created.Add(2 * time.Hour)}
 	gone := engine.Entry{Key: "firewall-drop-198.51.100.99", Seq: 1, Params: []byte(`{}`), Created: created, Expires: created.Add(time.Minute)}
 	return []engine.Change{
 		{
@@ -162,7 +162,7 @@ func schema2Fixture() []engine.Change {
 		{
 			Del: []engine.EntryRef{{Key: gone.Key, Seq: 1}},
 			Jobs: []engine.Job{{ID: 42, Lane: "firewall-drop|198.51.100.8|",
-				Command: engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true},
+				Command: &engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true},
 				Params:  []byte(`{"extra_args":[],"alert":{"data":{"srcip":"198.51.100.8"}}}`),
 				Fields:  engine.Fields{User: "-", SrcIP: "198.51.100.8", AlertID: "1763892002.3", RuleID: "5712", Location: "sshd", Filename: "-"},
 				Timeout: 10 * time.Minute, Repeated: []time.Duration{time.Hour, 24 * time.Hour}}},

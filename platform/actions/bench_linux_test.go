@@ -173,7 +173,7 @@ func BenchmarkReassert100k(b *testing.B) {
 		entries := make([]engine.Entry, count)
 		for i, a := range addrs {
 			params := `{"extra_args":[],"alert":{"rule":{"level":10},"data":{"srcip":"` + a.String() + `"}},"program":"active-response/bin/firewall-drop"}`
-			entries[i] = engine.Entry{Command: engine.Command{Executable: "firewall-drop"}, Params: []byte(params),
+			entries[i] = engine.Entry{Command: &engine.Command{Executable: "firewall-drop"}, Params: []byte(params),
 				Fields: engine.Fields{SrcIP: a.String(), User: "-"}, Expires: expires}
 		}
 		benchReboots(b, n, f, func() error { _, err := r.Reassert(ctx, entries); return err })

@@ -192,7 +192,7 @@ func TestRunner_Reassert(t *testing.T) {
 	exp := time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC)
 	entry := func(exe, ip string) engine.Entry {
 		params := `{"extra_args":[],"alert":{"data":{"srcip":"` + ip + `"}},"program":"active-response/bin/` + exe + `"}`
-		return engine.Entry{Key: exe + "-" + ip, Command: engine.Command{Executable: exe}, Params: []byte(params),
+		return engine.Entry{Key: exe + "-" + ip, Command: &engine.Command{Executable: exe}, Params: []byte(params),
 			Fields: engine.Fields{SrcIP: ip, User: "-"}, Expires: exp}
 	}
 	entries := []engine.Entry{

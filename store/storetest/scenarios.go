@@ -20,7 +20,7 @@ func scenarios() []scenario {
 
 func entryScenarios() []scenario {
 	full := entry("firewall-drop-203.0.113.7", 3, 10*time.Minute)
-	full.Command = engine.Command{Name: "firewall-drop", Executable: "firewall-drop",
+	full.Command = &engine.Command{Name: "firewall-drop", Executable: "firewall-drop",
 		ExtraArgs: []string{"-x"}, TimeoutAllowed: true, Protocol: engine.ProtocolLegacy, Line: 42}
 	full.Params = []byte(`{"alert":{"rule":{"id":"5712"}}}`)
 	full.Fields = engine.Fields{User: "-", SrcIP: "203.0.113.7", AlertID: "1.2", RuleID: "5712",
@@ -120,7 +120,7 @@ func entryScenarios() []scenario {
 }
 
 func otherScenarios() []scenario {
-	job := engine.Job{ID: 7, Lane: "l", Command: engine.Command{Name: "c", Executable: "c"},
+	job := engine.Job{ID: 7, Lane: "l", Command: &engine.Command{Name: "c", Executable: "c"},
 		Params: []byte(`{}`), Fields: engine.Fields{SrcIP: "198.51.100.1"},
 		Timeout: time.Minute, Repeated: []time.Duration{time.Hour, 2 * time.Hour}}
 	return []scenario{

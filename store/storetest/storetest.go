@@ -68,7 +68,7 @@ type scenario struct {
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.FixedZone("CET", 3600))
 
 func entry(key string, seq uint64, expiresIn time.Duration) engine.Entry {
-	return engine.Entry{Key: key, Seq: seq, Lane: key, Created: t0, Expires: t0.Add(expiresIn)}
+	return engine.Entry{Key: key, Seq: seq, Lane: key, Command: &engine.Command{}, Created: t0, Expires: t0.Add(expiresIn)}
 }
 
 func ok(c engine.Change) step { return step{change: c} }
@@ -147,6 +147,18 @@ func CheckState(t *testing.T, s engine.Store, want engine.State) {
 	if want.Positions == nil {
 		want.Positions = map[string]engine.Position{}
 	}
+	// A nil Command is stored as the zero Command, and loaded as one.
+	want.Entries, want.Jobs = slices.Clone(want.Entries), slices.Clone(want.Jobs)
+	for i := range want.Entries {
+		if want.Entries[i].Command == nil {
+			want.Entries[i].Command = &engine.Command{}
+		}
+	}
+	for i := range want.Jobs {
+		if want.Jobs[i].Command == nil {
+			want.Jobs[i].Command = &engine.Command{}
+		}
+	}
 	// cmp compares times with time.Time.Equal.
 	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("Load mismatch (-want +got):\n%s", diff)
@@ -196,7 +208,7 @@ func testNoAliasing(t *testing.T, h Harness) {
 	checkParams(t, s, nil, map[string]string{"a": `{"x":1}`})
 
 	j := engine.Job{ID: 1, Params: []byte("p"), Repeated: []time.Duration{time.Hour},
-		Command: engine.Command{ExtraArgs: []string{"-j"}}}
+		Command: &engine.Command{ExtraArgs: []string{"-j"}}}
 	if err := s.Apply(engine.Change{Jobs: []engine.Job{j}}); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +223,7 @@ func testNoAliasing(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	wantJob := engine.Job{ID: 1, Params: []byte("p"), Repeated: []time.Duration{time.Hour},
-		Command: engine.Command{ExtraArgs: []string{"-j"}}}
+		Command: &engine.Command{ExtraArgs: []string{"-j"}}}
 	if diff := cmp.Diff([]engine.Job{wantJob}, again.Jobs); diff != "" {
 		t.Errorf("job shares memory (-want +got):\n%s", diff)
 	}
