@@ -240,10 +240,7 @@ func (r *reader) body() (lane string, cmd *engine.Command, f engine.Fields) {
 	}
 	lane, c.Name, c.Executable = s[0], s[1], s[2]
 	f = engine.Fields{User: s[3], SrcIP: s[4], AlertID: s[5], RuleID: s[6], Location: s[7], Filename: s[8]}
-	if extra := s[fixedStrings:]; len(extra) > 0 {
-		c.ExtraArgs = extra
-	}
-	return lane, r.cmds.intern(c), f
+	return lane, r.cmds.intern(c, s[fixedStrings:]), f
 }
 
 // commandCache shares one Command among the entries that Load decodes: a
@@ -258,19 +255,23 @@ type commandCache struct {
 // commandCacheSize bounds the commands a commandCache keeps.
 const commandCacheSize = 8
 
-// intern returns a Command equal to c: one from the cache, or a new one,
-// then cached. A nil cache always returns a new one. c's ExtraArgs may
-// alias a reader's scratch space: the Command returned does not.
-func (cc *commandCache) intern(c engine.Command) *engine.Command {
+// intern returns a Command equal to c with extra as its ExtraArgs: one
+// from the cache, or a new one, then cached. A nil cache always returns a
+// new one. extra may alias a reader's scratch space, and c and extra are
+// only copied from, so that neither moves to the heap for each entry.
+func (cc *commandCache) intern(c engine.Command, extra []string) *engine.Command {
 	if cc != nil {
 		for i := len(cc.recent) - 1; i >= 0; i-- {
-			if sameCommand(cc.recent[i], &c) {
+			if sameCommand(cc.recent[i], &c, extra) {
 				return cc.recent[i]
 			}
 		}
 	}
-	c.ExtraArgs = slices.Clone(c.ExtraArgs)
-	p := &c
+	p := new(engine.Command)
+	*p = c
+	if len(extra) > 0 {
+		p.ExtraArgs = slices.Clone(extra)
+	}
 	if cc != nil {
 		if len(cc.recent) == commandCacheSize {
 			cc.recent = slices.Delete(cc.recent, 0, 1)
@@ -280,9 +281,10 @@ func (cc *commandCache) intern(c engine.Command) *engine.Command {
 	return p
 }
 
-func sameCommand(a, b *engine.Command) bool {
+// sameCommand reports whether a is b with extra as its ExtraArgs.
+func sameCommand(a, b *engine.Command, extra []string) bool {
 	return a.Name == b.Name && a.Executable == b.Executable && a.TimeoutAllowed == b.TimeoutAllowed &&
-		a.Protocol == b.Protocol && a.Line == b.Line && slices.Equal(a.ExtraArgs, b.ExtraArgs) && slices.Equal(a.Expect, b.Expect)
+		a.Protocol == b.Protocol && a.Line == b.Line && slices.Equal(a.ExtraArgs, extra) && slices.Equal(a.Expect, b.Expect)
 }
 
 // expiryNanos is the sort position of an expiry time: unix nanoseconds,
