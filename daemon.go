@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -26,11 +25,6 @@ import (
 	"github.com/threatlockdown/threatlockdown/store"
 	"github.com/threatlockdown/threatlockdown/watch"
 )
-
-// burstQuiet is how long storms must stop before the memory they grew is
-// returned to the OS (one forced collection, tens of milliseconds at
-// 100,000 blocks).
-const burstQuiet = 2 * time.Second
 
 // Paths inside the install root (Wazuh's layout, plus our state under var/).
 func (m *Main) confPath() string   { return filepath.Join(m.Root, "etc", "ossec.conf") }
@@ -199,41 +193,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		// Start-up's burst (the store's load, a reboot's re-apply of every
-		// block) leaves heap the runtime would return to the OS only
-		// slowly: return it at once, so that the resident memory is what
-		// the active entries need.
-		// The governor then holds the heap to what the table needs plus
-		// room for a storm in flight (memlimit.go).
 		gov := newMemoryGovernor(os.Getenv)
 		if m.hooks.setMemoryLimit != nil {
 			gov.setLimit = m.hooks.setMemoryLimit
 		}
-		select {
-		case <-e.Reapplied():
-			debug.FreeOSMemory()
-			gov.measured(e.Entries())
-			log.Debug("start-up done: memory returned to the OS", "memory_limit", gov.limit)
-		case <-gctx.Done():
-			return nil
-		}
-		// A storm grows the heap the same way; once storms stop for
-		// burstQuiet, the memory goes back too.
-		quiet := time.NewTimer(time.Hour)
-		quiet.Stop()
-		for {
-			select {
-			case <-e.Bursts():
-				gov.follow(e.Entries())
-				quiet.Reset(burstQuiet)
-			case <-quiet.C:
-				debug.FreeOSMemory()
-				gov.measured(e.Entries())
-				log.Info("storms over: memory returned to the OS", "memory_limit", gov.limit)
-			case <-gctx.Done():
-				return nil
-			}
-		}
+		gov.run(gctx, e, log)
+		return nil
 	})
 	g.Go(func() error {
 		tailing.Wait()

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"runtime/debug"
 	"runtime/metrics"
+	"time"
 )
 
 // The daemon's heap follows its table. Go's collector lets the heap grow to
@@ -31,6 +34,16 @@ const (
 	measureFrom = 10_000
 )
 
+// burstQuiet is how long storms must stop before the memory they grew is
+// returned to the OS (one forced collection, tens of milliseconds at
+// 100,000 blocks).
+const burstQuiet = 2 * time.Second
+
+// followEvery is how often the limit follows a table that grows without
+// storms (one alert at a time adds no burst): 100,000 blocks added that
+// slowly take hours, and the room covers what grows in between.
+const followEvery = 10 * time.Second
+
 // memoryGovernor sets the runtime's soft memory limit from the table's
 // size. Its methods are called from one goroutine.
 type memoryGovernor struct {
@@ -40,6 +53,14 @@ type memoryGovernor struct {
 
 	setLimit func(int64) int64 // debug.SetMemoryLimit
 	liveHeap func() uint64     // the heap the last collection found live
+	freeOS   func()            // debug.FreeOSMemory
+}
+
+// governedEngine is what the governor watches of the engine.
+type governedEngine interface {
+	Reapplied() <-chan struct{} // start-up is done
+	Bursts() <-chan struct{}    // a storm's commit
+	Entries() int               // the table's size
 }
 
 // newMemoryGovernor returns the governor of this process. It does nothing
@@ -50,6 +71,43 @@ func newMemoryGovernor(getenv func(string) string) *memoryGovernor {
 		off:      getenv("GOMEMLIMIT") != "",
 		setLimit: debug.SetMemoryLimit,
 		liveHeap: liveHeap,
+		freeOS:   debug.FreeOSMemory,
+	}
+}
+
+// run returns the heap that start-up grew (the store's load, a reboot's
+// re-apply of every block) to the OS once it is done, and what storms grew
+// once they stop for burstQuiet: the runtime would return it only slowly.
+// Between, it has the limit follow the table: at each storm's commit, and
+// every followEvery for a table that grows slowly. It returns when ctx
+// ends.
+func (g *memoryGovernor) run(ctx context.Context, e governedEngine, log *slog.Logger) {
+	select {
+	case <-e.Reapplied():
+		g.freeOS()
+		g.measured(e.Entries())
+		log.Debug("start-up done: memory returned to the OS", "memory_limit", g.limit)
+	case <-ctx.Done():
+		return
+	}
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	follow := time.NewTicker(followEvery)
+	defer follow.Stop()
+	for {
+		select {
+		case <-e.Bursts():
+			g.follow(e.Entries())
+			quiet.Reset(burstQuiet)
+		case <-follow.C:
+			g.follow(e.Entries())
+		case <-quiet.C:
+			g.freeOS()
+			g.measured(e.Entries())
+			log.Info("storms over: memory returned to the OS", "memory_limit", g.limit)
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -11,12 +17,14 @@ import (
 type fakeRuntime struct {
 	live   uint64
 	limits []int64
+	freed  int // FreeOSMemory calls
 }
 
 func (r *fakeRuntime) governor(getenv func(string) string) *memoryGovernor {
 	g := newMemoryGovernor(getenv)
 	g.setLimit = func(l int64) int64 { r.limits = append(r.limits, l); return 0 }
 	g.liveHeap = func() uint64 { return r.live }
+	g.freeOS = func() { r.freed++ }
 	return g
 }
 
@@ -123,4 +131,64 @@ func TestMain_SetsTheMemoryLimit(t *testing.T) {
 			t.Fatalf("no memory limit set after start-up:\n%s", d.logs())
 		}
 	}
+}
+
+// governed is an engine as the governor sees it.
+type governed struct {
+	reapplied, bursts chan struct{}
+	entries           atomic.Int64
+}
+
+func (g *governed) Reapplied() <-chan struct{} { return g.reapplied }
+func (g *governed) Bursts() <-chan struct{}    { return g.bursts }
+func (g *governed) Entries() int               { return int(g.entries.Load()) }
+
+// TestMemoryGovernor_Run: after start-up the heap goes back to the OS and
+// the limit is measured; a storm's commits move the limit at once, and its
+// heap goes back burstQuiet after the last; a table that grows one block
+// at a time, with no storm, is followed every followEvery.
+func TestMemoryGovernor_Run(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var rt fakeRuntime
+		g := rt.governor(noEnv)
+		g.setLimit = func(l int64) int64 { mu.Lock(); defer mu.Unlock(); rt.limits = append(rt.limits, l); return 0 }
+		g.freeOS = func() { mu.Lock(); defer mu.Unlock(); rt.freed++ }
+		g.liveHeap = func() uint64 { return 0 } // below the floor: minEntryHeap
+		e := &governed{reapplied: make(chan struct{}), bursts: make(chan struct{}, 1)}
+		e.entries.Store(20_000)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); g.run(ctx, e, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+		check := func(what string, freed int, limits ...int64) {
+			t.Helper()
+			synctest.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			if rt.freed != freed || !slices.Equal(rt.limits, limits) {
+				t.Fatalf("%s: freed %d times, limits %v; want %d, %v", what, rt.freed, rt.limits, freed, limits)
+			}
+		}
+		at := func(n int64) int64 { return memoryRoom + n*minEntryHeap }
+		check("before start-up is done", 0)
+		close(e.reapplied)
+		check("start-up done", 1, at(20_000))
+
+		e.entries.Store(30_000)
+		e.bursts <- struct{}{}
+		check("a storm's commit", 1, at(20_000), at(30_000))
+		time.Sleep(burstQuiet - time.Millisecond)
+		e.entries.Store(40_000)
+		e.bursts <- struct{}{}
+		check("the storm goes on", 1, at(20_000), at(30_000), at(40_000))
+		time.Sleep(burstQuiet)
+		check("the storm is over", 2, at(20_000), at(30_000), at(40_000))
+
+		e.entries.Store(45_000) // one at a time, no burst
+		time.Sleep(followEvery)
+		check("a slow growth", 2, at(20_000), at(30_000), at(40_000), at(45_000))
+
+		cancel()
+		<-done
+	})
 }
