@@ -18,6 +18,14 @@ import (
 // measured per entry, plus memoryRoom for everything in flight. Near the
 // limit the collector runs more often; it never stops the daemon (above the
 // limit the runtime caps the collector at half the CPU).
+//
+// The limit never goes below what the collector can get down to, plus half
+// the room: the heap the last collection found live, and what the runtime
+// held beyond it at the last measure (pages that a few survivors keep, as
+// after most of a big table expired; the runtime's own). A table whose
+// entries weigh more than measured (a dry run keeps each alert in memory),
+// or heap that does not grow with the table (offence counts), raise the
+// limit instead of having the collector run back to back.
 const (
 	// memoryRoom is the heap allowed beyond the table's: a storm's records
 	// in flight (engine/handle.go bounds them), the store's commit, the
@@ -32,6 +40,8 @@ const (
 	// measureFrom is the table size from which a measure of the heap per
 	// entry is trusted.
 	measureFrom = 10_000
+	// floorRoom is the room left above what the collector can get down to.
+	floorRoom = memoryRoom / 2
 )
 
 // burstQuiet is how long storms must stop before the memory they grew is
@@ -47,13 +57,21 @@ const followEvery = 10 * time.Second
 // memoryGovernor sets the runtime's soft memory limit from the table's
 // size. Its methods are called from one goroutine.
 type memoryGovernor struct {
-	perEntry int64 // heap per entry, last measured after a full collection
-	limit    int64 // the limit last set, 0 before
-	off      bool  // GOMEMLIMIT was given: the operator's limit stands
+	perEntry   int64 // heap per entry, last measured after a full collection
+	overhead   int64 // what the runtime held beyond the live heap, at that measure
+	measuredAt int   // the table's size at that measure
+	limit      int64 // the limit last set, 0 before
+	off        bool  // GOMEMLIMIT was given: the operator's limit stands
 
 	setLimit func(int64) int64 // debug.SetMemoryLimit
-	liveHeap func() uint64     // the heap the last collection found live
-	freeOS   func()            // debug.FreeOSMemory
+	memory   func() runtimeMemory
+	freeOS   func() // debug.FreeOSMemory
+}
+
+// runtimeMemory is what the runtime reports of its memory.
+type runtimeMemory struct {
+	live uint64 // the heap the last collection marked live
+	held uint64 // all the runtime holds from the OS and has not released
 }
 
 // governedEngine is what the governor watches of the engine.
@@ -70,7 +88,7 @@ func newMemoryGovernor(getenv func(string) string) *memoryGovernor {
 		perEntry: minEntryHeap,
 		off:      getenv("GOMEMLIMIT") != "",
 		setLimit: debug.SetMemoryLimit,
-		liveHeap: liveHeap,
+		memory:   readMemory,
 		freeOS:   debug.FreeOSMemory,
 	}
 }
@@ -79,8 +97,9 @@ func newMemoryGovernor(getenv func(string) string) *memoryGovernor {
 // re-apply of every block) to the OS once it is done, and what storms grew
 // once they stop for burstQuiet: the runtime would return it only slowly.
 // Between, it has the limit follow the table: at each storm's commit, and
-// every followEvery for a table that grows slowly. It returns when ctx
-// ends.
+// every followEvery for a table that grows slowly; a table a quarter
+// smaller than at the last measure (blocks expired) is measured again, with
+// its heap returned first. It returns when ctx ends.
 func (g *memoryGovernor) run(ctx context.Context, e governedEngine, log *slog.Logger) {
 	select {
 	case <-e.Reapplied():
@@ -100,7 +119,12 @@ func (g *memoryGovernor) run(ctx context.Context, e governedEngine, log *slog.Lo
 			g.follow(e.Entries())
 			quiet.Reset(burstQuiet)
 		case <-follow.C:
-			g.follow(e.Entries())
+			if n := e.Entries(); n < g.measuredAt-g.measuredAt/4 {
+				g.freeOS()
+				g.measured(n)
+			} else {
+				g.follow(n)
+			}
 		case <-quiet.C:
 			g.freeOS()
 			g.measured(e.Entries())
@@ -111,12 +135,17 @@ func (g *memoryGovernor) run(ctx context.Context, e governedEngine, log *slog.Lo
 	}
 }
 
-// measured takes the heap per entry from the collection that just ran (the
-// caller forced one: debug.FreeOSMemory) and sets the limit for entries.
+// measured takes the heap per entry, and what the runtime holds beyond the
+// heap, from the collection that just ran (the caller forced one:
+// debug.FreeOSMemory), and sets the limit for entries.
 func (g *memoryGovernor) measured(entries int) {
+	m := g.memory()
 	if entries >= measureFrom {
-		g.perEntry = min(max(int64(g.liveHeap())/int64(entries), minEntryHeap), maxEntryHeap)
+		g.perEntry = min(max(int64(m.live)/int64(entries), minEntryHeap), maxEntryHeap)
 	}
+	g.overhead = int64(m.held) - int64(m.live)
+	g.overhead = max(g.overhead, 0)
+	g.measuredAt = entries
 	g.follow(entries)
 }
 
@@ -130,6 +159,9 @@ func (g *memoryGovernor) follow(entries int) {
 	if entries > (math.MaxInt64-memoryRoom)/maxEntryHeap {
 		limit = math.MaxInt64
 	}
+	if live := int64(min(g.memory().live, math.MaxInt64/4)); live+g.overhead+floorRoom > limit {
+		limit = live + g.overhead + floorRoom
+	}
 	if d := limit - g.limit; d > -1<<20 && d < 1<<20 {
 		return
 	}
@@ -137,12 +169,20 @@ func (g *memoryGovernor) follow(entries int) {
 	g.setLimit(limit)
 }
 
-// liveHeap is the heap the last collection marked live.
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+// readMemory reads the runtime's memory: the live heap of the last
+// collection, and what it holds (all its memory but what it released).
+func readMemory() runtimeMemory {
+	s := []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
 	}
-	return s[0].Value.Uint64()
+	metrics.Read(s)
+	v := func(i int) uint64 {
+		if s[i].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return s[i].Value.Uint64()
+	}
+	return runtimeMemory{live: v(0), held: v(1) - min(v(2), v(1))}
 }

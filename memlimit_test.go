@@ -15,15 +15,15 @@ import (
 
 // fakeRuntime stands in for the runtime's memory limit and live heap.
 type fakeRuntime struct {
-	live   uint64
-	limits []int64
-	freed  int // FreeOSMemory calls
+	live, held uint64 // held 0: as live
+	limits     []int64
+	freed      int // FreeOSMemory calls
 }
 
 func (r *fakeRuntime) governor(getenv func(string) string) *memoryGovernor {
 	g := newMemoryGovernor(getenv)
 	g.setLimit = func(l int64) int64 { r.limits = append(r.limits, l); return 0 }
-	g.liveHeap = func() uint64 { return r.live }
+	g.memory = func() runtimeMemory { return runtimeMemory{live: r.live, held: max(r.held, r.live)} }
 	g.freeOS = func() { r.freed++ }
 	return g
 }
@@ -63,9 +63,9 @@ func TestMemoryGovernor_Measures(t *testing.T) {
 	}{
 		{"the table's own heap", 90 << 20, 100_000, (90 << 20) / 100_000},
 		{"a lean table: the floor", 30 << 20, 100_000, minEntryHeap},
-		{"big alerts: the ceiling", 2 << 30, 100_000, maxEntryHeap},
+		{"big alerts: the ceiling", 600 << 20, 100_000, maxEntryHeap},
 		{"a small table: not measured", 40 << 20, measureFrom - 1, minEntryHeap},
-		{"an empty table: not measured", 40 << 20, 0, minEntryHeap},
+		{"an empty table: not measured", 4 << 20, 0, minEntryHeap},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rt := fakeRuntime{live: tc.live}
@@ -74,8 +74,9 @@ func TestMemoryGovernor_Measures(t *testing.T) {
 			if g.perEntry != tc.perEntry {
 				t.Errorf("per entry %d, want %d", g.perEntry, tc.perEntry)
 			}
-			if want := []int64{memoryRoom + tc.perEntry*int64(tc.entries)}; !slices.Equal(rt.limits, want) {
-				t.Errorf("limits %v, want %v", rt.limits, want)
+			want := max(memoryRoom+tc.perEntry*int64(tc.entries), int64(tc.live)+floorRoom)
+			if !slices.Equal(rt.limits, []int64{want}) {
+				t.Errorf("limits %v, want [%d]", rt.limits, want)
 			}
 		})
 	}
@@ -154,7 +155,7 @@ func TestMemoryGovernor_Run(t *testing.T) {
 		g := rt.governor(noEnv)
 		g.setLimit = func(l int64) int64 { mu.Lock(); defer mu.Unlock(); rt.limits = append(rt.limits, l); return 0 }
 		g.freeOS = func() { mu.Lock(); defer mu.Unlock(); rt.freed++ }
-		g.liveHeap = func() uint64 { return 0 } // below the floor: minEntryHeap
+		g.memory = func() runtimeMemory { return runtimeMemory{} } // below the floor: minEntryHeap
 		e := &governed{reapplied: make(chan struct{}), bursts: make(chan struct{}, 1)}
 		e.entries.Store(20_000)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -188,6 +189,73 @@ func TestMemoryGovernor_Run(t *testing.T) {
 		time.Sleep(followEvery)
 		check("a slow growth", 2, at(20_000), at(30_000), at(40_000), at(45_000))
 
+		cancel()
+		<-done
+	})
+}
+
+// TestMemoryGovernor_NeverBelowTheLiveHeap: heap that does not grow with
+// the table as measured (a dry run keeps each alert; offence counts) raises
+// the limit to what the last collection found live plus floorRoom; it does
+// not leave the collector running back to back.
+func TestMemoryGovernor_NeverBelowTheLiveHeap(t *testing.T) {
+	rt := fakeRuntime{live: 150 << 20}
+	g := rt.governor(noEnv)
+	g.follow(50_000) // the table's share: 48 MiB + 35 MB, under what is live
+	if want := []int64{150<<20 + floorRoom}; !slices.Equal(rt.limits, want) {
+		t.Errorf("limits %v, want %v", rt.limits, want)
+	}
+}
+
+// TestMemoryGovernor_KeepsWhatSurvivorsHold: once most of a big table
+// expired, the few entries left keep most of its pages; the limit stays
+// above what the runtime held at the last measure, and a table a quarter
+// smaller is measured again, its memory returned first.
+func TestMemoryGovernor_KeepsWhatSurvivorsHold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		rt := fakeRuntime{live: 150 << 20, held: 170 << 20}
+		g := rt.governor(noEnv)
+		g.setLimit = func(l int64) int64 { mu.Lock(); defer mu.Unlock(); rt.limits = append(rt.limits, l); return 0 }
+		g.freeOS = func() { mu.Lock(); defer mu.Unlock(); rt.freed++ }
+		g.memory = func() runtimeMemory {
+			mu.Lock()
+			defer mu.Unlock()
+			return runtimeMemory{live: rt.live, held: rt.held}
+		}
+		e := &governed{reapplied: make(chan struct{}), bursts: make(chan struct{}, 1)}
+		e.entries.Store(250_000)
+		close(e.reapplied)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); g.run(ctx, e, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+		last := func() int64 {
+			synctest.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			return rt.limits[len(rt.limits)-1]
+		}
+		// 629 B live per entry: the floor of 700 B a entry.
+		if got, want := last(), int64(max(memoryRoom+minEntryHeap*250_000, 170<<20+floorRoom)); got != want {
+			t.Fatalf("limit %d after start-up, want %d", got, want)
+		}
+		// 90% expired, at random: 20 MB live, but the pages still held.
+		mu.Lock()
+		rt.live = 20 << 20
+		mu.Unlock()
+		e.entries.Store(25_000)
+		time.Sleep(followEvery)
+		synctest.Wait()
+		mu.Lock()
+		freed := rt.freed
+		mu.Unlock()
+		if freed != 2 {
+			t.Errorf("memory returned %d times, want again once the table shrank", freed)
+		}
+		// FreeOSMemory gave back nothing: the survivors keep the pages.
+		if got, held := last(), int64(170<<20); got < held+floorRoom {
+			t.Errorf("limit %d under what the runtime holds (%d) plus floorRoom", got, held)
+		}
 		cancel()
 		<-done
 	})
