@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/threatlockdown/threatlockdown/engine"
@@ -218,73 +219,125 @@ func appendBody(b []byte, lane string, cp *engine.Command, f engine.Fields) []by
 	return b
 }
 
-// body reads what appendBody wrote. Its strings share one allocation; its
-// Command is shared with an earlier record's through r.cmds, if set.
+// body reads what appendBody wrote. Its lane and fields share one
+// allocation; its Command is shared with an earlier record's through
+// r.cmds, if set, and then costs nothing.
 func (r *reader) body() (lane string, cmd *engine.Command, f engine.Fields) {
-	var c engine.Command
-	c.Protocol = engine.Protocol(r.varint())
-	c.Line = int(r.varint())
-	flags := r.u8()
-	c.TimeoutAllowed = flags&flagTimeoutAllowed != 0
-	c.Expect = expectOf(flags)
-	var buf [fixedStrings + 4]string
-	s := buf[:fixedStrings]
-	if n := r.count(); fixedStrings+n <= len(buf) {
-		s = buf[:fixedStrings+n]
-	} else {
-		s = make([]string, fixedStrings+n)
+	var k commandKey // aliases the record
+	k.protocol = engine.Protocol(r.varint())
+	k.line = int(r.varint())
+	k.flags = r.u8()
+	n := r.count()
+	var raw [fixedStrings][]byte
+	for i := range raw {
+		raw[i] = r.bytes()
 	}
-	r.strings(s)
+	var extra [4][]byte
+	k.extra = extra[:0]
+	for range n {
+		k.extra = append(k.extra, r.bytes())
+	}
 	if r.err != nil {
 		return "", nil, engine.Fields{}
 	}
-	lane, c.Name, c.Executable = s[0], s[1], s[2]
-	f = engine.Fields{User: s[3], SrcIP: s[4], AlertID: s[5], RuleID: s[6], Location: s[7], Filename: s[8]}
-	return lane, r.cmds.intern(c, s[fixedStrings:]), f
+	k.name, k.executable = raw[1], raw[2]
+	var s [fixedStrings - 2]string
+	joinStrings(s[:], raw[0], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8])
+	f = engine.Fields{User: s[1], SrcIP: s[2], AlertID: s[3], RuleID: s[4], Location: s[5], Filename: s[6]}
+	return s[0], r.cmds.intern(&k), f
+}
+
+// joinStrings sets dst[i] to parts[i], all in one allocation.
+func joinStrings(dst []string, parts ...[]byte) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range parts {
+		b.Write(p)
+	}
+	all, off := b.String(), 0
+	for i, p := range parts {
+		dst[i], off = all[off:off+len(p)], off+len(p)
+	}
+}
+
+// commandKey is a stored command as read, aliasing its record.
+type commandKey struct {
+	protocol         engine.Protocol
+	line             int
+	flags            byte // TimeoutAllowed and Expect (see expectFlags)
+	name, executable []byte
+	extra            [][]byte
+}
+
+// command returns the Command k stands for, in fresh memory.
+func (k *commandKey) command() *engine.Command {
+	c := &engine.Command{
+		Name: string(k.name), Executable: string(k.executable),
+		TimeoutAllowed: k.flags&flagTimeoutAllowed != 0, Expect: expectOf(k.flags),
+		Protocol: k.protocol, Line: k.line,
+	}
+	if len(k.extra) > 0 {
+		c.ExtraArgs = make([]string, len(k.extra))
+		for i, e := range k.extra {
+			c.ExtraArgs[i] = string(e)
+		}
+	}
+	return c
+}
+
+// is reports whether c, stored with flags, is the command k stands for.
+func (k *commandKey) is(c *engine.Command, flags byte) bool {
+	if flags != k.flags || c.Protocol != k.protocol || c.Line != k.line ||
+		c.Name != string(k.name) || c.Executable != string(k.executable) || len(c.ExtraArgs) != len(k.extra) {
+		return false
+	}
+	for i, e := range k.extra {
+		if c.ExtraArgs[i] != string(e) {
+			return false
+		}
+	}
+	return true
 }
 
 // commandCache shares one Command among the entries that Load decodes: a
 // command's entries are stored one after the other (their keys start with
 // its executable), so a few recent commands find nearly all of them, and
 // 100,000 entries of one command hold one Command, not 100,000 copies of
-// it (104 bytes each, and their ExtraArgs).
+// it (104 bytes each, its strings and its ExtraArgs).
 type commandCache struct {
-	recent []*engine.Command // newest last
+	recent []cachedCommand // newest last
+}
+
+type cachedCommand struct {
+	flags byte
+	cmd   *engine.Command
 }
 
 // commandCacheSize bounds the commands a commandCache keeps.
 const commandCacheSize = 8
 
-// intern returns a Command equal to c with extra as its ExtraArgs: one
-// from the cache, or a new one, then cached. A nil cache always returns a
-// new one. extra may alias a reader's scratch space, and c and extra are
-// only copied from, so that neither moves to the heap for each entry.
-func (cc *commandCache) intern(c engine.Command, extra []string) *engine.Command {
-	if cc != nil {
-		for i := len(cc.recent) - 1; i >= 0; i-- {
-			if sameCommand(cc.recent[i], &c, extra) {
-				return cc.recent[i]
-			}
+// intern returns the Command k stands for: one from the cache, or a new
+// one, then cached. A nil cache always returns a new one. Nothing of k is
+// kept: it aliases the record.
+func (cc *commandCache) intern(k *commandKey) *engine.Command {
+	if cc == nil {
+		return k.command()
+	}
+	for i := len(cc.recent) - 1; i >= 0; i-- {
+		if k.is(cc.recent[i].cmd, cc.recent[i].flags) {
+			return cc.recent[i].cmd
 		}
 	}
-	p := new(engine.Command)
-	*p = c
-	if len(extra) > 0 {
-		p.ExtraArgs = slices.Clone(extra)
+	c := k.command()
+	if len(cc.recent) == commandCacheSize {
+		cc.recent = slices.Delete(cc.recent, 0, 1)
 	}
-	if cc != nil {
-		if len(cc.recent) == commandCacheSize {
-			cc.recent = slices.Delete(cc.recent, 0, 1)
-		}
-		cc.recent = append(cc.recent, p)
-	}
-	return p
-}
-
-// sameCommand reports whether a is b with extra as its ExtraArgs.
-func sameCommand(a, b *engine.Command, extra []string) bool {
-	return a.Name == b.Name && a.Executable == b.Executable && a.TimeoutAllowed == b.TimeoutAllowed &&
-		a.Protocol == b.Protocol && a.Line == b.Line && slices.Equal(a.ExtraArgs, extra) && slices.Equal(a.Expect, b.Expect)
+	cc.recent = append(cc.recent, cachedCommand{flags: k.flags, cmd: c})
+	return c
 }
 
 // expiryNanos is the sort position of an expiry time: unix nanoseconds,

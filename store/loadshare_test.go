@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestLoad_EntriesShareTheirCommand(t *testing.T) {
 	shared := map[string]*engine.Command{}
 	for _, e := range st.Entries {
 		name := strings.Split(e.Key, "-")[2]
-		if want := variants[name]; !sameCommand(e.Command, &want, want.ExtraArgs) {
+		if want := variants[name]; !reflect.DeepEqual(*e.Command, want) {
 			t.Fatalf("%s: command %+v, want %+v", e.Key, *e.Command, want)
 		}
 		if p, ok := shared[name]; ok && p != e.Command {

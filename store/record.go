@@ -152,22 +152,3 @@ func (r *reader) end() error {
 	}
 	return r.err
 }
-
-// strings fills dst with the next len(dst) length-prefixed strings. They
-// share one allocation: the strings of one record live and die together.
-func (r *reader) strings(dst []string) {
-	start := r.off
-	for range dst {
-		r.bytes()
-	}
-	if r.err != nil {
-		return
-	}
-	all := string(r.b[start:r.off])
-	sub := reader{b: r.b[start:r.off]}
-	for i := range dst {
-		n := int(sub.uvarint())
-		dst[i] = all[sub.off : sub.off+n]
-		sub.off += n
-	}
-}
