@@ -236,9 +236,11 @@ func (m *Main) tail(ctx context.Context, g *errgroup.Group, e *engine.Engine, lo
 		tailing.Add(1)
 		started := sync.OnceFunc(tailing.Done)
 		t.Started = func(p engine.Position) { e.MarkPosition(p); started() }
+		feed := e.Feed()
+		t.Flushed = feed.Flush
 		g.Go(func() error {
 			defer started()
-			return t.Run(ctx, m.d.metrics.Read(path, func(r engine.Record) error { return e.Handle(ctx, r) }))
+			return t.Run(ctx, m.d.metrics.Read(path, func(r engine.Record) error { return feed.Handle(ctx, r) }))
 		})
 	}
 	return &tailing

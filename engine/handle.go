@@ -59,6 +59,12 @@ func (e *Engine) Handle(ctx context.Context, r Record) error {
 	if err != nil {
 		return e.malformed(r, err)
 	}
+	return e.handled(ctx, r, a, jobs, by)
+}
+
+// handled takes the record r, decoded into a, after matching: it publishes
+// r's position, or queues the jobs it triggers with that position.
+func (e *Engine) handled(ctx context.Context, r Record, a *Alert, jobs []Job, by []*Response) error {
 	e.mu.Lock()
 	e.recSeq++
 	mark := posMark{Position: r.Pos, order: e.recSeq}

@@ -31,6 +31,11 @@ type Tailer struct {
 	// exist). A caller that stores it makes a first start's end-of-file the
 	// place the next start resumes from, even if nothing is read meanwhile.
 	Started func(engine.Position)
+	// Flushed, when set, is called from Run after each batch of records
+	// handed to handle (the complete records of one read), before Run reads
+	// again or waits: a handler that keeps per-record work for later (see
+	// engine.Feed) does it here. Not called after handle failed.
+	Flushed func()
 
 	path   string
 	format engine.Format
@@ -193,11 +198,15 @@ func (r *run) readFailed(err error) {
 	}
 }
 
-// emit hands every complete buffered record to the handler.
+// emit hands every complete buffered record to the handler, then calls
+// Flushed if there was any.
 func (r *run) emit() error {
-	for {
+	for n := 0; ; n++ {
 		data, end, ok := r.sp.next()
 		if !ok {
+			if n > 0 && r.t.Flushed != nil {
+				r.t.Flushed()
+			}
 			return nil
 		}
 		rec := engine.Record{Data: data, Format: r.t.format, Pos: engine.Position{

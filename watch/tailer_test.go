@@ -197,3 +197,59 @@ func TestTailer_HandlerError(t *testing.T) {
 		t.Errorf("Run returned %v, want the handler's error", err)
 	}
 }
+
+// TestTailer_FlushedAfterEachBatch: Flushed is called once the records of
+// a read were all handed out, so that none is left unflushed when the
+// tailer waits, and not for a read that completed no record.
+func TestTailer_FlushedAfterEachBatch(t *testing.T) {
+	path, start := newFile(t)
+	tl := NewTailer(path, engine.FormatJSON, start, testLogger(t))
+	var mu sync.Mutex
+	handled, flushes := 0, []int{} // records handled, and how many at each Flushed
+	tl.Flushed = func() {
+		mu.Lock()
+		flushes = append(flushes, handled)
+		mu.Unlock()
+	}
+	var c recs
+	startTailer(t, tl, func(r engine.Record) error {
+		mu.Lock()
+		handled++
+		mu.Unlock()
+		return c.add(r)
+	})
+	// flushedAll waits until the last Flushed came after n records.
+	flushedAll := func(n int) []int {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			mu.Lock()
+			f := append([]int(nil), flushes...)
+			mu.Unlock()
+			if len(f) > 0 && f[len(f)-1] == n {
+				return f
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("flushes after %v records, want the last after %d", f, n)
+			}
+			time.Sleep(time.Millisecond) // a poll of the condition
+		}
+	}
+	appendFile(t, path, "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n")
+	before := flushedAll(3)
+	appendFile(t, path, "{\"n\":3,")
+	time.Sleep(2 * DefaultPoll) // a read of no complete record, and reads of nothing new
+	mu.Lock()
+	after := len(flushes)
+	mu.Unlock()
+	if after != len(before) {
+		t.Errorf("Flushed called %d more times with no new record", after-len(before))
+	}
+	appendFile(t, path, "\"x\":1}\n")
+	f := flushedAll(4)
+	for i := 1; i < len(f); i++ {
+		if f[i] <= f[i-1] {
+			t.Errorf("Flushed called twice after %d records: %v", f[i], f)
+		}
+	}
+}
