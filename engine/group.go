@@ -123,9 +123,6 @@ func (e *Engine) decideGroup(c *Change, g *grouping, grouped []groupJob) (single
 		run.refs = slices.Grow(run.refs, len(grouped))
 	}
 	putAt := make(map[string]int, len(grouped)) // a key decided again in the group: one Put, the last
-	if !e.replay {
-		e.hist.reserve(len(grouped))
-	}
 	head := MessageHead(e.node, OpAdd)
 	e.mu.Lock()
 	defer e.mu.Unlock()

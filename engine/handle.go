@@ -181,7 +181,11 @@ func (e *Engine) skip(a *Alert, r *compiled, reason string) {
 	case SkipWhiteList:
 		level = slog.LevelInfo
 	}
-	e.log.Log(context.Background(), level, "active response skipped", "reason", reason, "command", r.Command.Name,
+	ctx := context.Background()
+	if !e.log.Enabled(ctx, level) {
+		return // the arguments' strings would be made for nothing
+	}
+	e.log.Log(ctx, level, "active response skipped", "reason", reason, "command", r.Command.Name,
 		"rule", string(a.RuleID), "alert", string(a.ID), "agent", string(a.AgentID),
 		"srcip", string(a.SrcIP), "user", string(a.DstUser), "line", r.Line)
 }

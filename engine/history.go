@@ -76,8 +76,16 @@ const maxPendingHistory = 1 << 16
 // history is the engine's side of the history: events waiting for the next
 // commit, and the alert of each job until it is decided.
 type history struct {
-	mu         sync.Mutex
-	pending    []HistoryEvent
+	mu sync.Mutex
+	// pending are the events waiting, in chunks of historyChunk: a storm
+	// of alerts that trigger a response but do not run (another agent's, a
+	// white-listed address) pushes tens of thousands a second, and one
+	// growing slice copied them all again at each growth, a long copy the
+	// collector had to wait for (37 % of the CPU of bench/'s detection
+	// run, which skips every alert).
+	pending    [][]HistoryEvent
+	npending   int
+	strs       map[string]string // see shared
 	dropped    uint64
 	jobs       map[uint64]*jobAlert // by job id, from Handle to the end of its add
 	unblocking map[EntryRef]bool    // deletes Unblock asked for
@@ -96,29 +104,54 @@ func (h *history) push(ev HistoryEvent) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.pending) >= maxPendingHistory {
+	if h.npending >= maxPendingHistory {
 		h.dropped++
 		return
 	}
-	h.pending = append(h.pending, ev)
+	if n := len(h.pending); n == 0 || len(h.pending[n-1]) == historyChunk {
+		h.pending = append(h.pending, make([]HistoryEvent, 0, historyChunk))
+	}
+	last := &h.pending[len(h.pending)-1]
+	*last = append(*last, ev)
+	h.npending++
 }
 
-// reserve makes room for n more events, so that a group's decisions, each
-// pushing one under the engine's lock, do not grow the slice step by step.
-func (h *history) reserve(n int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.pending = slices.Grow(h.pending, min(n, maxPendingHistory-len(h.pending)))
+// shared returns b as a string, the same string each time while b stays
+// among the last few values asked for: alerts of one storm share their rule
+// and groups, and each event (and the store's record of it) needs them.
+// h.mu is held.
+func (h *history) shared(b []byte) string {
+	if s, ok := h.strs[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	if len(h.strs) >= maxSharedStrings {
+		clear(h.strs)
+	}
+	if h.strs == nil {
+		h.strs = make(map[string]string)
+	}
+	s := string(b)
+	h.strs[s] = s
+	return s
 }
+
+// maxSharedStrings bounds history.shared's strings.
+const maxSharedStrings = 256
+
+// historyChunk is how many pending events one chunk holds.
+const historyChunk = 512
 
 // take returns the events waiting, for the Change being prepared, with
 // repeats merged (see HistoryEvent.Repeats).
 func (h *history) take() []HistoryEvent {
 	h.mu.Lock()
-	evs := h.pending
-	h.pending = nil
+	chunks := h.pending
+	h.pending, h.npending = nil, 0
 	h.mu.Unlock()
-	return mergeRepeats(evs)
+	if len(chunks) == 1 {
+		return mergeRepeats(chunks[0])
+	}
+	return mergeRepeats(slices.Concat(chunks...))
 }
 
 // HistoryAlike reports whether a and b are the same thing happening again
@@ -174,9 +207,9 @@ func (e *Engine) histMatched(a *Alert, jobs []Job, by []*Response) {
 	if e.replay || len(jobs) == 0 {
 		return
 	}
-	alertID, ruleID, groups := string(a.ID), string(a.RuleID), string(a.Groups)
 	e.hist.mu.Lock()
 	defer e.hist.mu.Unlock()
+	alertID, ruleID, groups := string(a.ID), e.hist.shared(a.RuleID), e.hist.shared(a.Groups)
 	if e.hist.jobs == nil {
 		e.hist.jobs = map[uint64]*jobAlert{}
 	}
@@ -195,9 +228,12 @@ func (e *Engine) histEscaped(a *Alert, r *Response, reason string) {
 	if e.replay {
 		return
 	}
+	e.hist.mu.Lock()
+	ruleID, groups := e.hist.shared(a.RuleID), e.hist.shared(a.Groups)
+	e.hist.mu.Unlock()
 	e.hist.push(HistoryEvent{
 		Target: alertTarget(a), Time: e.now(), Outcome: HistoryEscaped + reason,
-		AlertID: string(a.ID), RuleID: string(a.RuleID), Level: a.Level, Groups: string(a.Groups),
+		AlertID: string(a.ID), RuleID: ruleID, Level: a.Level, Groups: groups,
 		Line: r.Line, Command: r.Command.Name,
 	})
 }

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestHistory_MergeRepeats: events alike but for their alert and time
@@ -30,5 +32,64 @@ func TestHistory_MergeRepeats(t *testing.T) {
 	want := []HistoryEvent{first, ev("198.51.100.1", HistoryAborted, "2.1", 0), other, ev("203.0.113.7", HistoryReverted, "1.4", 3)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("merged:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestHistory_PendingInOrder: the events pushed come back from take in
+// order, however many chunks they fill; past maxPendingHistory they are
+// dropped and counted, and after a take the room is there again.
+func TestHistory_PendingInOrder(t *testing.T) {
+	var h history
+	n := 3*historyChunk + 7
+	for i := range n {
+		h.push(HistoryEvent{Target: fmt.Sprintf("2001:db8::%x", i), AlertID: fmt.Sprint(i), Outcome: HistoryApplied})
+	}
+	evs := h.take()
+	if len(evs) != n {
+		t.Fatalf("took %d events, want %d", len(evs), n)
+	}
+	for i, ev := range evs {
+		if ev.AlertID != fmt.Sprint(i) {
+			t.Fatalf("event %d is alert %s", i, ev.AlertID)
+		}
+	}
+	if evs := h.take(); len(evs) != 0 {
+		t.Errorf("a second take gave %d events", len(evs))
+	}
+
+	for i := range maxPendingHistory + 5 {
+		h.push(HistoryEvent{Target: "198.51.100.1", AlertID: fmt.Sprint(i), Outcome: HistoryEscaped + SkipLocation, Time: time.Unix(int64(i), 0)})
+	}
+	if h.dropped != 5 {
+		t.Errorf("dropped %d, want 5", h.dropped)
+	}
+	evs = h.take() // all alike: merged into one
+	if len(evs) != 1 || evs[0].Repeats != maxPendingHistory-1 || evs[0].LastAlertID != fmt.Sprint(maxPendingHistory-1) {
+		t.Fatalf("took %+v, want one event repeated %d times", evs, maxPendingHistory-1)
+	}
+	h.push(HistoryEvent{Target: "198.51.100.2", Outcome: HistoryApplied})
+	if evs := h.take(); len(evs) != 1 {
+		t.Errorf("after a take, %d events pushed, want 1", len(evs))
+	}
+}
+
+// TestHistory_SharedStrings: a rule id or groups asked for again is the
+// same string, not a new one; the strings kept stay bounded.
+func TestHistory_SharedStrings(t *testing.T) {
+	var h history
+	a, b := h.shared([]byte("5760")), h.shared([]byte("5760"))
+	if a != "5760" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Errorf("%q and %q are two strings", a, b)
+	}
+	if c := h.shared([]byte("syslog,sshd")); c != "syslog,sshd" {
+		t.Errorf("shared = %q", c)
+	}
+	for i := range 3 * maxSharedStrings {
+		if s := h.shared([]byte(fmt.Sprint(i))); s != fmt.Sprint(i) {
+			t.Fatalf("shared(%d) = %q", i, s)
+		}
+	}
+	if len(h.strs) > maxSharedStrings {
+		t.Errorf("%d strings kept, want at most %d", len(h.strs), maxSharedStrings)
 	}
 }
