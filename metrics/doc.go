@@ -25,6 +25,7 @@
 //	store_commit_errors_total                      store writes that failed
 //	config_reloads_total{outcome}                  applied, invalid (kept the running config), failed (unreadable)
 //	blocks_repaired_total                          blocks put back after they went missing from the OS
+//	history_dropped_total                          explain's history events dropped: over 65,536 waited for one commit
 //
 // plus the Go runtime's (go_*) and the process's (process_*).
 //

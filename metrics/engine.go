@@ -17,6 +17,7 @@ type engineCollector struct {
 	now   func() time.Time
 
 	malformed, matched, repaired *prometheus.Desc
+	historyDropped               *prometheus.Desc
 	active, overdue, lag         *prometheus.Desc
 }
 
@@ -39,14 +40,16 @@ func (m *Metrics) Watch(e *engine.Engine, files []string, now func() time.Time) 
 		malformed: desc("alerts_malformed_total", "Records that could not be decoded."),
 		matched:   desc("alerts_matched_total", "Alert-response pairs that triggered (run or skipped)."),
 		repaired:  desc("blocks_repaired_total", "Blocks put back after they went missing from the OS."),
-		active:    desc("active_responses", "Entries in the table of active responses, by command.", "command"),
-		overdue:   desc("reverts_overdue", "Entries past their expiry whose delete has not finished."),
-		lag:       desc("tail_lag_bytes", "Bytes of the alerts file not yet handled.", "file"),
+		historyDropped: desc("history_dropped_total",
+			"History events dropped: more escaped (or other) events than one commit takes waited at once."),
+		active:  desc("active_responses", "Entries in the table of active responses, by command.", "command"),
+		overdue: desc("reverts_overdue", "Entries past their expiry whose delete has not finished."),
+		lag:     desc("tail_lag_bytes", "Bytes of the alerts file not yet handled.", "file"),
 	})
 }
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.malformed, c.matched, c.repaired, c.active, c.overdue, c.lag} {
+	for _, d := range []*prometheus.Desc{c.malformed, c.matched, c.repaired, c.historyDropped, c.active, c.overdue, c.lag} {
 		ch <- d
 	}
 }
@@ -56,6 +59,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.malformed, prometheus.CounterValue, float64(s.Malformed.Load()))
 	ch <- prometheus.MustNewConstMetric(c.matched, prometheus.CounterValue, float64(s.Matched.Load()))
 	ch <- prometheus.MustNewConstMetric(c.repaired, prometheus.CounterValue, float64(s.Repaired.Load()))
+	ch <- prometheus.MustNewConstMetric(c.historyDropped, prometheus.CounterValue, float64(c.e.HistoryDropped()))
 	tc := c.e.Table(c.now())
 	for cmd, n := range tc.Active {
 		ch <- prometheus.MustNewConstMetric(c.active, prometheus.GaugeValue, float64(n), cmd)

@@ -189,6 +189,7 @@ func TestMetrics_ScriptedRun(t *testing.T) {
 		check(t, fams, 0, "threatlockdown_config_reloads_total", "outcome", "invalid")
 		check(t, fams, float64(st.applies.Load()), "threatlockdown_store_commit_duration_seconds")
 		check(t, fams, 0, "threatlockdown_store_commit_errors_total")
+		check(t, fams, 0, "threatlockdown_history_dropped_total")
 		if _, ok := fams["go_goroutines"]; !ok {
 			t.Error("no Go runtime metrics")
 		}
@@ -277,4 +278,37 @@ func TestMetrics_Nil(t *testing.T) {
 	if m.Serve(context.Background()) != nil || m.Close() != nil || m.Addr() != "" {
 		t.Error("a nil Metrics serves nothing")
 	}
+}
+
+// TestMetrics_HistoryDropped: escapes that come faster than a commit takes
+// their history (here, with no time passing, all wait for one) are
+// dropped past the engine's bound, and counted.
+func TestMetrics_HistoryDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := New()
+		e, err := engine.New(engine.Options{Store: store.NewMemory(), Runner: scriptRunner{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw := &engine.Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+		e.SetConfig(&engine.Config{Commands: []*engine.Command{fw}, Responses: []*engine.Response{
+			{Command: fw, RulesID: []string{"5712"}, Location: engine.LocationDefinedAgent, AgentID: "999", Timeout: time.Minute},
+		}})
+		m.Watch(e, nil, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- e.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		const n = 1<<16 + 40
+		for i := 1; i <= n; i++ {
+			l := fmt.Appendf(nil, `{"rule":{"level":10,"id":"5712"},"id":"1.%d","data":{"srcip":"2001:db8::%x"}}`, i, i)
+			if err := e.Handle(ctx, engine.Record{Data: l, Pos: engine.Position{Source: "a", FileID: "1:1", Offset: int64(i)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if e.HistoryDropped() == 0 {
+			t.Fatal("no history dropped: the storm did not reach the bound")
+		}
+		check(t, scrape(t, m), float64(e.HistoryDropped()), "threatlockdown_history_dropped_total")
+	})
 }
