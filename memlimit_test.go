@@ -13,8 +13,10 @@ import (
 	"time"
 )
 
-// fakeRuntime stands in for the runtime's memory limit and live heap.
+// fakeRuntime stands in for the runtime's memory limit and live heap; the
+// governor's goroutine and the test may use it at once.
 type fakeRuntime struct {
+	mu         sync.Mutex
 	live, held uint64 // held 0: as live
 	limits     []int64
 	freed      int // FreeOSMemory calls
@@ -22,10 +24,37 @@ type fakeRuntime struct {
 
 func (r *fakeRuntime) governor(getenv func(string) string) *memoryGovernor {
 	g := newMemoryGovernor(getenv)
-	g.setLimit = func(l int64) int64 { r.limits = append(r.limits, l); return 0 }
-	g.memory = func() runtimeMemory { return runtimeMemory{live: r.live, held: max(r.held, r.live)} }
-	g.freeOS = func() { r.freed++ }
+	g.setLimit = func(l int64) int64 {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.limits = append(r.limits, l)
+		return 0
+	}
+	g.memory = func() runtimeMemory {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return runtimeMemory{live: r.live, held: max(r.held, r.live)}
+	}
+	g.freeOS = func() { r.mu.Lock(); defer r.mu.Unlock(); r.freed++ }
 	return g
+}
+
+// setLive makes the next collections find live bytes live.
+func (r *fakeRuntime) setLive(live uint64) { r.mu.Lock(); defer r.mu.Unlock(); r.live = live }
+
+// state returns the limits set so far and how often memory was returned.
+func (r *fakeRuntime) state() (limits []int64, freed int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.limits), r.freed
+}
+
+// runGovernor runs g on e until the test ends.
+func runGovernor(t *testing.T, g *memoryGovernor, e governedEngine) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); g.run(ctx, e, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 func noEnv(string) string { return "" }
@@ -150,24 +179,16 @@ func (g *governed) Entries() int               { return int(g.entries.Load()) }
 // at a time, with no storm, is followed every followEvery.
 func TestMemoryGovernor_Run(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		var rt fakeRuntime
+		var rt fakeRuntime // nothing live: below the floor, minEntryHeap
 		g := rt.governor(noEnv)
-		g.setLimit = func(l int64) int64 { mu.Lock(); defer mu.Unlock(); rt.limits = append(rt.limits, l); return 0 }
-		g.freeOS = func() { mu.Lock(); defer mu.Unlock(); rt.freed++ }
-		g.memory = func() runtimeMemory { return runtimeMemory{} } // below the floor: minEntryHeap
 		e := &governed{reapplied: make(chan struct{}), bursts: make(chan struct{}, 1)}
 		e.entries.Store(20_000)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); g.run(ctx, e, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-		check := func(what string, freed int, limits ...int64) {
+		runGovernor(t, g, e)
+		check := func(what string, wantFreed int, want ...int64) {
 			t.Helper()
 			synctest.Wait()
-			mu.Lock()
-			defer mu.Unlock()
-			if rt.freed != freed || !slices.Equal(rt.limits, limits) {
-				t.Fatalf("%s: freed %d times, limits %v; want %d, %v", what, rt.freed, rt.limits, freed, limits)
+			if limits, freed := rt.state(); freed != wantFreed || !slices.Equal(limits, want) {
+				t.Fatalf("%s: freed %d times, limits %v; want %d, %v", what, freed, limits, wantFreed, want)
 			}
 		}
 		at := func(n int64) int64 { return memoryRoom + n*minEntryHeap }
@@ -188,9 +209,6 @@ func TestMemoryGovernor_Run(t *testing.T) {
 		e.entries.Store(45_000) // one at a time, no burst
 		time.Sleep(followEvery)
 		check("a slow growth", 2, at(20_000), at(30_000), at(40_000), at(45_000))
-
-		cancel()
-		<-done
 	})
 }
 
@@ -213,50 +231,32 @@ func TestMemoryGovernor_NeverBelowTheLiveHeap(t *testing.T) {
 // smaller is measured again, its memory returned first.
 func TestMemoryGovernor_KeepsWhatSurvivorsHold(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
 		rt := fakeRuntime{live: 150 << 20, held: 170 << 20}
 		g := rt.governor(noEnv)
-		g.setLimit = func(l int64) int64 { mu.Lock(); defer mu.Unlock(); rt.limits = append(rt.limits, l); return 0 }
-		g.freeOS = func() { mu.Lock(); defer mu.Unlock(); rt.freed++ }
-		g.memory = func() runtimeMemory {
-			mu.Lock()
-			defer mu.Unlock()
-			return runtimeMemory{live: rt.live, held: rt.held}
-		}
 		e := &governed{reapplied: make(chan struct{}), bursts: make(chan struct{}, 1)}
 		e.entries.Store(250_000)
 		close(e.reapplied)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); g.run(ctx, e, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+		runGovernor(t, g, e)
 		last := func() int64 {
 			synctest.Wait()
-			mu.Lock()
-			defer mu.Unlock()
-			return rt.limits[len(rt.limits)-1]
+			limits, _ := rt.state()
+			return limits[len(limits)-1]
 		}
 		// 629 B live per entry: the floor of 700 B a entry.
 		if got, want := last(), int64(max(memoryRoom+minEntryHeap*250_000, 170<<20+floorRoom)); got != want {
 			t.Fatalf("limit %d after start-up, want %d", got, want)
 		}
 		// 90% expired, at random: 20 MB live, but the pages still held.
-		mu.Lock()
-		rt.live = 20 << 20
-		mu.Unlock()
+		rt.setLive(20 << 20)
 		e.entries.Store(25_000)
 		time.Sleep(followEvery)
 		synctest.Wait()
-		mu.Lock()
-		freed := rt.freed
-		mu.Unlock()
-		if freed != 2 {
+		if _, freed := rt.state(); freed != 2 {
 			t.Errorf("memory returned %d times, want again once the table shrank", freed)
 		}
 		// FreeOSMemory gave back nothing: the survivors keep the pages.
 		if got, held := last(), int64(170<<20); got < held+floorRoom {
 			t.Errorf("limit %d under what the runtime holds (%d) plus floorRoom", got, held)
 		}
-		cancel()
-		<-done
 	})
 }
