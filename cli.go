@@ -94,20 +94,26 @@ func cmdStatus(ctx context.Context, args []string, s stdio) error {
 	if err := c.call(ctx, &st); err != nil {
 		return err
 	}
-	return c.print(st, func(w io.Writer) {
-		fmt.Fprintf(w, "version:\t%s\nroot:\t%s\nup since:\t%s (%s)\n", st.Version, st.Root, stamp(st.UpSince), ago(st.UpSince))
-		fmt.Fprintf(w, "config:\t%s, loaded %s\n", st.Config, stamp(st.ConfigLoaded))
-		if st.DryRun {
-			fmt.Fprintln(w, "dry run:\tyes, nothing is run")
-		}
-		fmt.Fprintf(w, "alerts:\t%d read, %d malformed\n", st.Alerts, st.Malformed)
-		fmt.Fprintf(w, "responses:\t%d matched, %d skipped, %d commands dispatched\n", st.Matched, st.Skipped, st.Dispatched)
-		fmt.Fprintf(w, "skipped by reason:\t%s\n", skipReasons(st.SkippedBy))
-		fmt.Fprintf(w, "active responses:\t%d\ncommands running:\t%d\nblocks repaired:\t%d\n", st.Active, st.Running, st.Repaired)
-		if st.LastError != "" {
-			fmt.Fprintf(w, "last error:\t%s: %s\n", stamp(st.LastErrorAt), st.LastError)
-		}
-	})
+	return c.print(st, func(w io.Writer) { printStatus(w, st) })
+}
+
+// printStatus writes status as text, one "what:<TAB>value" line each.
+func printStatus(w io.Writer, st statusView) {
+	fmt.Fprintf(w, "version:\t%s\nroot:\t%s\nup since:\t%s (%s)\n", st.Version, st.Root, stamp(st.UpSince), ago(st.UpSince))
+	fmt.Fprintf(w, "config:\t%s, loaded %s\n", st.Config, stamp(st.ConfigLoaded))
+	if st.DryRun {
+		fmt.Fprintln(w, "dry run:\tyes, nothing is run")
+	}
+	fmt.Fprintf(w, "alerts:\t%d read, %d malformed\n", st.Alerts, st.Malformed)
+	fmt.Fprintf(w, "responses:\t%d matched, %d skipped, %d commands dispatched\n", st.Matched, st.Skipped, st.Dispatched)
+	fmt.Fprintf(w, "skipped by reason:\t%s\n", skipReasons(st.SkippedBy))
+	fmt.Fprintf(w, "active responses:\t%d\ncommands running:\t%d\nblocks repaired:\t%d\n", st.Active, st.Running, st.Repaired)
+	if st.HistoryLost > 0 {
+		fmt.Fprintf(w, "history dropped:\t%d events (explain misses them: more waited for one commit than it takes)\n", st.HistoryLost)
+	}
+	if st.LastError != "" {
+		fmt.Fprintf(w, "last error:\t%s: %s\n", stamp(st.LastErrorAt), st.LastError)
+	}
 }
 
 func cmdList(ctx context.Context, args []string, s stdio) error {

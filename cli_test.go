@@ -82,7 +82,8 @@ func TestCLI_StatusListUnblock(t *testing.T) {
 	if st.Alerts != 2 || st.Matched != 2 || st.Active != 2 || st.Root != root || st.Config != filepath.Join(root, "etc/ossec.conf") {
 		t.Errorf("status %+v", st)
 	}
-	if out, _, code := tld(t, root, "status"); code != 0 || !regexp.MustCompile(`active responses:\s+2\n`).MatchString(out) {
+	if out, _, code := tld(t, root, "status"); code != 0 || !regexp.MustCompile(`active responses:\s+2\n`).MatchString(out) ||
+		strings.Contains(out, "history dropped") {
 		t.Errorf("status table (exit %d):\n%s", code, out)
 	}
 
@@ -234,5 +235,24 @@ func TestCLI_Purge(t *testing.T) {
 	}
 	if out, _, code := tld(t, root, "purge"); code != 0 || !strings.Contains(out, "nothing to lift") {
 		t.Errorf("second purge: exit %d: %s", code, out)
+	}
+}
+
+// TestCLI_StatusShowsHistoryDropped: history events lost in a storm of
+// escapes (see engine's maxPendingHistory) are in status's JSON and, when
+// there are any, in its text, since explain cannot show them.
+func TestCLI_StatusShowsHistoryDropped(t *testing.T) {
+	st := statusView{Active: 3, HistoryLost: 4321, SkippedBy: map[string]uint64{}}
+	var out bytes.Buffer
+	printStatus(&out, st)
+	if !regexp.MustCompile(`history dropped:\s+4321 events`).MatchString(out.String()) {
+		t.Errorf("status text:\n%s", out.String())
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte(`"history_events_dropped":4321`)) {
+		t.Errorf("status JSON: %s", raw)
 	}
 }
