@@ -16,11 +16,11 @@ import (
 // out of the page cache). It scans a cached 256 MiB file of 1 KiB lines
 // for its line ends, three ways:
 //
-//	go test -run '^$' -bench Read_VsMmap -benchtime 5x ./watch/
+//		go test -run '^$' -bench Read_VsMmap -benchtime 5x ./watch/
 //
-//   - read: 1 MiB read(2)s into one buffer, as the tailer does;
-//   - mmap-populate: 4 MiB windows mapped with MAP_POPULATE, scanned, unmapped;
-//   - mmap-fault: the same windows left to fault in on first touch;
+//	  - read: 1 MiB read(2)s into one buffer, as the tailer does;
+//	  - mmap-populate: 4 MiB windows mapped with MAP_POPULATE, scanned, unmapped;
+//	  - mmap-fault: the same windows left to fault in on first touch;
 //
 // on a file appended a line at a time, as Wazuh writes alerts.json, and on
 // one written whole. Appended, the page cache holds the file in small
