@@ -16,20 +16,22 @@ import (
 // out of the page cache). It scans a cached 256 MiB file of 1 KiB lines
 // for its line ends, three ways:
 //
-//		go test -run '^$' -bench Read_VsMmap -benchtime 5x ./watch/
+//   - read: 1 MiB read(2)s into one buffer, as the tailer does;
+//   - mmap-populate: 4 MiB windows mapped with MAP_POPULATE, scanned, unmapped;
+//   - mmap-fault: the same windows left to fault in on first touch.
 //
-//	  - read: 1 MiB read(2)s into one buffer, as the tailer does;
-//	  - mmap-populate: 4 MiB windows mapped with MAP_POPULATE, scanned, unmapped;
-//	  - mmap-fault: the same windows left to fault in on first touch;
+// It does so on a file appended a line at a time, as Wazuh writes
+// alerts.json, and on one written whole:
 //
-// on a file appended a line at a time, as Wazuh writes alerts.json, and on
-// one written whole. Appended, the page cache holds the file in small
-// folios and mapping costs a page-table entry per 4 KiB: on this
-// project's machines (a paravirtualised guest, where page-table changes go
-// through the hypervisor) mapping was 3.6-5.9 times slower than reading,
-// in two runs. Written whole, the file gets large folios and mapping it
-// was 1.3-1.45 times faster: not the alerts file's case. Mapping would
-// also turn a copytruncate under the reader into SIGBUS.
+//	go test -run '^$' -bench Read_VsMmap -benchtime 5x ./watch/
+//
+// Appended, the page cache holds the file in small folios and mapping
+// costs a page-table entry per 4 KiB: on this project's machines (a
+// paravirtualised guest, where page-table changes go through the
+// hypervisor) mapping was 3.6-5.9 times slower than reading, in two runs.
+// Written whole, the file gets large folios and mapping it was 1.3-1.45
+// times faster: not the alerts file's case. Mapping would also turn a
+// copytruncate under the reader into SIGBUS.
 func BenchmarkRead_VsMmap(b *testing.B) {
 	line := `{"rule":{"level":3,"id":"5501"},"pad":"` + strings.Repeat("x", 1024-42) + `"}` + "\n"
 	content := []byte(strings.Repeat(line, 256<<20/len(line)))
