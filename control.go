@@ -65,7 +65,12 @@ func (m *Main) handle(ctx context.Context, p control.Peer, r control.Request) (a
 	case "list":
 		return entryViews(d.engine.Active()), nil
 	case "explain":
-		return m.explainRequest(r, d.engine.Explain, d.engine.Active(), d.history)
+		var active []engine.ActiveEntry
+		if len(r.Args) == 1 {
+			who := historyTarget(r.Args[0])
+			active = d.engine.ActiveWhere(func(e *engine.Entry) bool { return e.Key == who || target(e.Fields) == who })
+		}
+		return m.explainRequest(r, d.engine.Explain, active, d.history)
 	case "unblock":
 		return m.unblock(ctx, p, r)
 	case "trigger":
@@ -177,10 +182,10 @@ func (m *Main) unblock(ctx context.Context, p control.Peer, r control.Request) (
 		return nil, errors.New("unblock takes one KEY, IP or USER, or --all")
 	}
 	var keys []string
-	for _, a := range m.d.engine.Active() {
-		if all || a.Key == r.Args[0] || target(a.Fields) == r.Args[0] {
-			keys = append(keys, a.Key)
-		}
+	for _, a := range m.d.engine.ActiveWhere(func(e *engine.Entry) bool {
+		return all || e.Key == r.Args[0] || target(e.Fields) == r.Args[0]
+	}) {
+		keys = append(keys, a.Key)
 	}
 	if len(keys) == 0 && !all {
 		return nil, fmt.Errorf("nothing active for %q", r.Args[0])

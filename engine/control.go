@@ -47,10 +47,23 @@ func (e *Engine) Entries() int {
 }
 
 // Active returns a snapshot of the table, sorted by key.
-func (e *Engine) Active() []ActiveEntry {
+func (e *Engine) Active() []ActiveEntry { return e.ActiveWhere(nil) }
+
+// ActiveWhere returns a snapshot of the entries keep accepts (every one
+// when keep is nil), sorted by key. keep runs under the engine's lock: it
+// must be quick and must not call the engine. Looking one address up in a
+// table of 100,000 so copies one entry, not 24 MB.
+func (e *Engine) ActiveWhere(keep func(*Entry) bool) []ActiveEntry {
 	e.mu.Lock()
-	out := make([]ActiveEntry, 0, len(e.table))
+	n := len(e.table)
+	if keep != nil {
+		n = 0
+	}
+	out := make([]ActiveEntry, 0, n)
 	for _, t := range e.table {
+		if keep != nil && !keep(t.Entry) {
+			continue
+		}
 		en := *t.Entry
 		en.Params = nil
 		out = append(out, ActiveEntry{Entry: en, Pending: t.pending, Deleting: t.deleting})

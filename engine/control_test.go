@@ -174,3 +174,30 @@ func TestExplainConfig(t *testing.T) {
 		t.Error("a malformed alert explained")
 	}
 }
+
+// TestEngine_ActiveWhere: only the entries the filter accepts are copied,
+// sorted by key and without their Params; a nil filter takes every one.
+func TestEngine_ActiveWhere(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startEngine(t, newMemStore(), &fakeRunner{}, testConfig(time.Hour), "b")
+		defer h.stop()
+		for i, ip := range []string{"203.0.113.9", "203.0.113.7", "203.0.113.8"} {
+			h.alert(ip, "1."+string(rune('1'+i)))
+		}
+		seen := 0
+		got := h.e.ActiveWhere(func(en *Entry) bool {
+			seen++
+			return en.Fields.SrcIP != "203.0.113.8"
+		})
+		if seen != 3 || len(got) != 2 || got[0].Key != "firewall-drop-203.0.113.7" || got[1].Key != "firewall-drop-203.0.113.9" ||
+			got[0].Params != nil || got[1].Params != nil || got[1].Fields.AlertID != "1.1" {
+			t.Errorf("filtered (filter called %d times): %+v", seen, got)
+		}
+		if all := h.e.ActiveWhere(nil); len(all) != 3 || all[1].Key != "firewall-drop-203.0.113.8" {
+			t.Errorf("every entry: %+v", all)
+		}
+		if none := h.e.ActiveWhere(func(*Entry) bool { return false }); len(none) != 0 {
+			t.Errorf("none: %+v", none)
+		}
+	})
+}
