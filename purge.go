@@ -136,7 +136,7 @@ func (m *Main) lift(ctx context.Context) (int, error) {
 			}
 		}
 		if ctx.Err() != nil {
-			return lifted, fmt.Errorf("%d active responses not lifted: %w", len(e.Active()), ctx.Err())
+			return lifted, fmt.Errorf("%d active responses not lifted: %w", e.Entries(), ctx.Err())
 		}
 		if left > 0 {
 			continue
