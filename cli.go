@@ -216,7 +216,7 @@ func (c *client) offlineExplain() (explainView, error) {
 		c.confPath(), c.AgentID)
 	return c.explainRequest(c.req, func(a []byte) (engine.Explanation, error) {
 		return engine.ExplainConfig(cfg, c.AgentID, host, a)
-	}, active, hist)
+	}, active, hist, 0)
 }
 
 func printExplain(w io.Writer, x explainView) {

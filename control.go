@@ -70,7 +70,7 @@ func (m *Main) handle(ctx context.Context, p control.Peer, r control.Request) (a
 			who := historyTarget(r.Args[0])
 			active = d.engine.ActiveWhere(func(e *engine.Entry) bool { return e.Key == who || target(e.Fields) == who })
 		}
-		return m.explainRequest(r, d.engine.Explain, active, d.history)
+		return m.explainRequest(r, d.engine.Explain, active, d.history, d.engine.HistoryDropped())
 	case "unblock":
 		return m.unblock(ctx, p, r)
 	case "trigger":

@@ -87,8 +87,10 @@ type explainFunc func(alert []byte) (engine.Explanation, error)
 
 // explainRequest answers explain: --alert explains that alert; otherwise
 // the one argument is an address or a user, whose history hist holds (nil:
-// a store that keeps none).
-func (m *Main) explainRequest(r control.Request, explain explainFunc, active []engine.ActiveEntry, hist engine.HistoryReader) (explainView, error) {
+// a store that keeps none). dropped is how many history events the running
+// daemon dropped in storms (0 offline): with any, the history may lack some
+// of the target's, so the alerts that trigger a response are listed too.
+func (m *Main) explainRequest(r control.Request, explain explainFunc, active []engine.ActiveEntry, hist engine.HistoryReader, dropped uint64) (explainView, error) {
 	if a, ok := r.Flags["alert"]; ok {
 		if len(r.Args) > 0 {
 			return explainView{}, errors.New("explain takes an IP or a USER, or --alert, not both")
@@ -123,7 +125,7 @@ func (m *Main) explainRequest(r control.Request, explain explainFunc, active []e
 			})
 		}
 	}
-	untriggeredOnly := len(x.History) > 0
+	untriggeredOnly := len(x.History) > 0 && dropped == 0
 	switch {
 	case hist == nil:
 		notes = append(notes, "history: none, this store keeps none")
@@ -131,6 +133,10 @@ func (m *Main) explainRequest(r control.Request, explain explainFunc, active []e
 		notes = append(notes, fmt.Sprintf("history: %d records from the store (kept 7 days by default, --history)", len(x.History)))
 	default:
 		notes = append(notes, fmt.Sprintf("history: none for %s in the store (kept from this version on, 7 days by default; none with --history 0)", who))
+	}
+	if dropped > 0 {
+		notes = append(notes, fmt.Sprintf("history: %d events dropped since the daemon started (more came in a storm than one commit takes): "+
+			"it may lack some of %s's, so the alerts below include those that trigger a response", dropped, who))
 	}
 	var scanned []string
 	for _, path := range m.alertFiles() {

@@ -136,7 +136,7 @@ func TestExplain_NoHistory(t *testing.T) {
 		{"empty", noHistory{}, "history: none for 203.0.113.80 in the store"},
 		{"kept none", nil, "history: none, this store keeps none"},
 	} {
-		x, err := m.explainRequest(req, explain, nil, tc.hist)
+		x, err := m.explainRequest(req, explain, nil, tc.hist, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,12 +149,23 @@ func TestExplain_NoHistory(t *testing.T) {
 	}
 	// With a history, only the alert that triggered nothing comes from the file.
 	hist := readHistory{{Target: "203.0.113.80", Time: time.Now(), Outcome: engine.HistoryApplied, AlertID: "41.1"}}
-	x, err := m.explainRequest(req, explain, nil, hist)
+	x, err := m.explainRequest(req, explain, nil, hist, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(x.History) != 1 || len(x.Alerts) != 1 || x.Alerts[0].ID != "41.2" {
+	if len(x.History) != 1 || len(x.Alerts) != 1 || x.Alerts[0].ID != "41.2" || strings.Contains(x.Note, "dropped") {
 		t.Errorf("with a history: %+v", x)
+	}
+	// With history events dropped in a storm, the history may lack some:
+	// every alert comes from the file, and the note says why.
+	x, err = m.explainRequest(req, explain, nil, hist, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.History) != 1 || len(x.Alerts) != 2 || x.Alerts[0].ID != "41.1" || x.Alerts[1].ID != "41.2" ||
+		!strings.Contains(x.Note, "history: 7 events dropped") || !strings.Contains(x.Note, "alerts: the last 20") ||
+		strings.Contains(x.Note, "trigger no response") {
+		t.Errorf("with history dropped: %+v", x)
 	}
 }
 
