@@ -129,7 +129,7 @@ func (m *Main) explainRequest(r control.Request, explain explainFunc, active []e
 	switch {
 	case hist == nil:
 		notes = append(notes, "history: none, this store keeps none")
-	case untriggeredOnly:
+	case len(x.History) > 0:
 		notes = append(notes, fmt.Sprintf("history: %d records from the store (kept 7 days by default, --history)", len(x.History)))
 	default:
 		notes = append(notes, fmt.Sprintf("history: none for %s in the store (kept from this version on, 7 days by default; none with --history 0)", who))

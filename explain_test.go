@@ -163,6 +163,7 @@ func TestExplain_NoHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(x.History) != 1 || len(x.Alerts) != 2 || x.Alerts[0].ID != "41.1" || x.Alerts[1].ID != "41.2" ||
+		!strings.Contains(x.Note, "history: 1 records from the store") ||
 		!strings.Contains(x.Note, "history: 7 events dropped") || !strings.Contains(x.Note, "alerts: the last 20") ||
 		strings.Contains(x.Note, "trigger no response") {
 		t.Errorf("with history dropped: %+v", x)
