@@ -42,6 +42,7 @@ type daemonState struct {
 	control *control.Server
 	metrics *metrics.Metrics // nil without --metrics
 	history engine.HistoryReader
+	gov     *memoryGovernor
 	closers []io.Closer // closed by Close, last first
 	ran     bool
 }
@@ -57,6 +58,8 @@ type testHooks struct {
 	// setMemoryLimit replaces debug.SetMemoryLimit: a test process is not
 	// the daemon's to limit (memlimit.go).
 	setMemoryLimit func(int64) int64
+	// hugeRoom replaces platform.HugeRoom: nor is its heap the daemon's.
+	hugeRoom func(int) (int, error)
 }
 
 // Serve is `threatlockdown run`: Open, Run until ctx ends, Close. The
@@ -87,6 +90,14 @@ func (m *Main) Open() (err error) {
 			m.Close()
 		}
 	}()
+	d.gov = newMemoryGovernor(os.Getenv)
+	if m.hooks.setMemoryLimit != nil {
+		d.gov.setLimit = m.hooks.setMemoryLimit
+	}
+	if m.hooks.hugeRoom != nil {
+		d.gov.hugeRoom = m.hooks.hugeRoom
+	}
+	d.gov.makeRoom(d.log) // while the heap is fresh: see memlimit.go
 	if err := m.layout(d.log); err != nil {
 		return err
 	}
@@ -193,11 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		gov := newMemoryGovernor(os.Getenv)
-		if m.hooks.setMemoryLimit != nil {
-			gov.setLimit = m.hooks.setMemoryLimit
-		}
-		gov.run(gctx, e, log)
+		d.gov.run(gctx, e, log)
 		return nil
 	})
 	g.Go(func() error {

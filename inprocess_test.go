@@ -24,6 +24,7 @@ func startInProcess(t testing.TB, root string, args ...string) *daemon {
 	}
 	m.Ready = d.ready
 	m.hooks.setMemoryLimit = d.setMemoryLimit
+	m.hooks.hugeRoom = func(int) (int, error) { return 0, nil }
 	if err := m.Open(); err != nil {
 		t.Fatalf("open: %v\n%s", err, d.logs())
 	}

@@ -7,6 +7,9 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
+
+	"github.com/threatlockdown/threatlockdown/engine"
+	"github.com/threatlockdown/threatlockdown/platform"
 )
 
 // The daemon's heap follows its table. Go's collector lets the heap grow to
@@ -66,6 +69,13 @@ type memoryGovernor struct {
 	setLimit func(int64) int64 // debug.SetMemoryLimit
 	memory   func() runtimeMemory
 	freeOS   func() // debug.FreeOSMemory
+
+	// Huge pages for storms (platform/hugepages_linux.go): room made at
+	// start, advised while storms go.
+	hugeRoom   func(int) (int, error) // platform.HugeRoom
+	hugeAdvise func(bool) error       // platform.HugeAdvise
+	hasRoom    bool                   // made, and advised at first
+	hugeOn     bool                   // advised now
 }
 
 // runtimeMemory is what the runtime reports of its memory.
@@ -90,6 +100,9 @@ func newMemoryGovernor(getenv func(string) string) *memoryGovernor {
 		setLimit: debug.SetMemoryLimit,
 		memory:   readMemory,
 		freeOS:   debug.FreeOSMemory,
+
+		hugeRoom:   platform.HugeRoom,
+		hugeAdvise: platform.HugeAdvise,
 	}
 }
 
@@ -100,10 +113,18 @@ func newMemoryGovernor(getenv func(string) string) *memoryGovernor {
 // every followEvery for a table that grows slowly; a table a quarter
 // smaller than at the last measure (blocks expired) is measured again, with
 // its heap returned first. It returns when ctx ends.
+//
+// The room for huge pages that Open made stays advised through a start-up
+// that loaded less than a storm, and until the first storm is over; the
+// advice is given again at each storm's first big commit (Bursts).
 func (g *memoryGovernor) run(ctx context.Context, e governedEngine, log *slog.Logger) {
 	select {
 	case <-e.Reapplied():
-		g.freeOS()
+		if e.Entries() < engine.BurstEntries {
+			g.freeOS() // the room holds little: the advice can stay
+		} else {
+			g.returnMemory(log)
+		}
 		g.measured(e.Entries())
 		log.Debug("start-up done: memory returned to the OS", "memory_limit", g.limit)
 	case <-ctx.Done():
@@ -116,23 +137,57 @@ func (g *memoryGovernor) run(ctx context.Context, e governedEngine, log *slog.Lo
 	for {
 		select {
 		case <-e.Bursts():
+			g.advise(true, log)
 			g.follow(e.Entries())
 			quiet.Reset(burstQuiet)
 		case <-follow.C:
 			if n := e.Entries(); n < g.measuredAt-g.measuredAt/4 {
-				g.freeOS()
+				g.returnMemory(log)
 				g.measured(n)
 			} else {
 				g.follow(n)
 			}
 		case <-quiet.C:
-			g.freeOS()
+			g.returnMemory(log)
 			g.measured(e.Entries())
 			log.Info("storms over: memory returned to the OS", "memory_limit", g.limit)
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// makeRoom makes room for huge pages in the heap, advised (see
+// platform/hugepages_linux.go), so that storms fault their memory in 2 MB
+// at a time. Call it once, before the heap grows: it takes memoryRoom of
+// fresh heap, the most a storm adds.
+func (g *memoryGovernor) makeRoom(log *slog.Logger) {
+	n, err := g.hugeRoom(memoryRoom)
+	if err != nil {
+		log.Warn("no huge pages for storms", "err", err)
+	}
+	g.hasRoom, g.hugeOn = n > 0, n > 0
+}
+
+// advise gives or drops the advice for huge pages in the room.
+func (g *memoryGovernor) advise(on bool, log *slog.Logger) {
+	if !g.hasRoom || on == g.hugeOn {
+		return
+	}
+	if err := g.hugeAdvise(on); err != nil {
+		log.Warn("huge pages for storms", "on", on, "err", err)
+	}
+	g.hugeOn = on
+}
+
+// returnMemory returns to the OS what the heap holds but does not use. It
+// drops the advice for huge pages first: the room now holds survivors here
+// and there, and the kernel would fill each 2 MB around them again (a
+// daemon left advised after a storm of 10,000 went from 44 to 73 MB of RSS
+// in 40 s).
+func (g *memoryGovernor) returnMemory(log *slog.Logger) {
+	g.advise(false, log)
+	g.freeOS()
 }
 
 // measured takes the heap per entry, and what the runtime holds beyond the

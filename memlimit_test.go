@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/threatlockdown/threatlockdown/engine"
 )
 
 // fakeRuntime stands in for the runtime's memory limit and live heap; the
@@ -19,7 +21,9 @@ type fakeRuntime struct {
 	mu         sync.Mutex
 	live, held uint64 // held 0: as live
 	limits     []int64
-	freed      int // FreeOSMemory calls
+	freed      int      // FreeOSMemory calls
+	events     []string // "free", and what was asked of huge pages: "room", "on", "off"
+	noHuge     bool     // the platform makes no room
 }
 
 func (r *fakeRuntime) governor(getenv func(string) string) *memoryGovernor {
@@ -35,8 +39,32 @@ func (r *fakeRuntime) governor(getenv func(string) string) *memoryGovernor {
 		defer r.mu.Unlock()
 		return runtimeMemory{live: r.live, held: max(r.held, r.live)}
 	}
-	g.freeOS = func() { r.mu.Lock(); defer r.mu.Unlock(); r.freed++ }
+	g.freeOS = func() { r.mu.Lock(); defer r.mu.Unlock(); r.freed++; r.events = append(r.events, "free") }
+	g.hugeRoom = func(n int) (int, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.events = append(r.events, "room")
+		if r.noHuge {
+			return 0, nil
+		}
+		return n, nil
+	}
+	g.hugeAdvise = func(on bool) error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.events = append(r.events, map[bool]string{true: "on", false: "off"}[on])
+		return nil
+	}
 	return g
+}
+
+// takeEvents returns the events since the last call.
+func (r *fakeRuntime) takeEvents() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ev := r.events
+	r.events = nil
+	return ev
 }
 
 // setLive makes the next collections find live bytes live.
@@ -259,4 +287,54 @@ func TestMemoryGovernor_KeepsWhatSurvivorsHold(t *testing.T) {
 			t.Errorf("limit %d under what the runtime holds (%d) plus floorRoom", got, held)
 		}
 	})
+}
+
+// TestMemoryGovernor_HugePagesForStorms: the room made at start stays
+// advised through a start-up that loaded less than a storm, and until the
+// first storm is over; the advice is dropped before memory goes back to
+// the OS (khugepaged would fill the room around survivors), and given again
+// at the next storm's commit. A start-up that loaded a table drops it at
+// once; where the platform made no room, nothing is advised.
+func TestMemoryGovernor_HugePagesForStorms(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		loaded  int64
+		noHuge  bool
+		startUp []string // events at start-up done
+		storm   []string // at a storm's commit, then once it is over
+		again   []string // the same for the next storm
+	}{
+		{"empty table", 0, false, []string{"free"}, []string{"off", "free"}, []string{"on", "off", "free"}},
+		{"small table", engine.BurstEntries - 1, false, []string{"free"}, []string{"off", "free"}, []string{"on", "off", "free"}},
+		{"table loaded", engine.BurstEntries, false, []string{"off", "free"}, []string{"on", "off", "free"}, []string{"on", "off", "free"}},
+		{"no room", 0, true, []string{"free"}, []string{"free"}, []string{"free"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rt := fakeRuntime{noHuge: c.noHuge}
+				g := rt.governor(noEnv)
+				g.makeRoom(slog.New(slog.DiscardHandler))
+				if ev := rt.takeEvents(); !slices.Equal(ev, []string{"room"}) {
+					t.Fatalf("at Open: %v, want [room]", ev)
+				}
+				e := &governed{reapplied: make(chan struct{}), bursts: make(chan struct{}, 1)}
+				e.entries.Store(c.loaded)
+				runGovernor(t, g, e)
+				close(e.reapplied)
+				synctest.Wait()
+				if ev := rt.takeEvents(); !slices.Equal(ev, c.startUp) {
+					t.Fatalf("start-up done: %v, want %v", ev, c.startUp)
+				}
+				for i, want := range [][]string{c.storm, c.again} {
+					e.entries.Add(10_000)
+					e.bursts <- struct{}{}
+					time.Sleep(burstQuiet)
+					synctest.Wait()
+					if ev := rt.takeEvents(); !slices.Equal(ev, want) {
+						t.Fatalf("storm %d: %v, want %v", i+1, ev, want)
+					}
+				}
+			})
+		})
+	}
 }

@@ -1,0 +1,116 @@
+package platform
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestHugeWanted(t *testing.T) {
+	for _, c := range []struct {
+		godebug, mode string
+		want          bool
+	}{
+		{"", "madvise", true},
+		{"", "always", false}, // the kernel does it already
+		{"", "never", false},
+		{"", "", false}, // no THP in this kernel
+		{"disablethp=1", "madvise", false},
+		{"gctrace=1, disablethp=1", "madvise", false},
+		{"disablethp=0", "madvise", true},
+		{"madvdontneed=1", "madvise", true},
+	} {
+		if got := hugeWanted(c.godebug, c.mode); got != c.want {
+			t.Errorf("hugeWanted(%q, %q) = %v, want %v", c.godebug, c.mode, got, c.want)
+		}
+	}
+}
+
+// TestHugeRoom_AdvisesThenDrops: the room is advised in the kernel (the
+// mapping's VmFlags say hg), whole huge pages of it, and HugeAdvise drops
+// the advice (nh) and gives it again.
+func TestHugeRoom_AdvisesThenDrops(t *testing.T) {
+	n, err := hugeRoom(16 << 20)
+	if errors.Is(err, unix.EINVAL) {
+		t.Skip("this kernel has no transparent huge pages")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { HugeAdvise(false) })
+	if n < 14<<20 || n%hugePage != 0 {
+		t.Fatalf("advised %d bytes of a 16 MiB room, want whole huge pages, at least 14 MiB", n)
+	}
+	huge.Lock()
+	r := huge.advised[len(huge.advised)-1]
+	huge.Unlock()
+	if r[0]%hugePage != 0 || r[1]-r[0] != uintptr(n) {
+		t.Fatalf("advised %#x-%#x for %d bytes", r[0], r[1], n)
+	}
+	for i, c := range []struct {
+		on   bool
+		flag string
+	}{{true, "hg"}, {false, "nh"}, {true, "hg"}} {
+		if i > 0 { // hugeRoom advised already
+			if err := HugeAdvise(c.on); err != nil {
+				t.Fatal(err)
+			}
+		}
+		flags := vmFlags(t, r[0], r[1])
+		if len(flags) == 0 {
+			t.Fatalf("no mapping covers %#x-%#x", r[0], r[1])
+		}
+		for _, f := range flags {
+			if !strings.Contains(" "+f+" ", " "+c.flag+" ") {
+				t.Errorf("advice on=%v: a mapping of the room has VmFlags %q, want %s", c.on, f, c.flag)
+			}
+		}
+	}
+}
+
+// vmFlags returns the VmFlags of the process's mappings that overlap
+// [lo, hi), and fails unless they cover it.
+func vmFlags(t *testing.T, lo, hi uintptr) []string {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	var flags []string
+	covered := lo
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		// A mapping's line starts "lo-hi perms ..."; its fields' lines
+		// "Name: value".
+		if first := strings.Fields(line + " x")[0]; !strings.HasSuffix(first, ":") {
+			a, b, _ := strings.Cut(first, "-")
+			start, err1 := strconv.ParseUint(a, 16, 64)
+			end, err2 := strconv.ParseUint(b, 16, 64)
+			if err1 == nil && err2 == nil {
+				in = uintptr(start) < hi && uintptr(end) > lo
+				if in && uintptr(start) <= covered && uintptr(end) > covered {
+					covered = uintptr(end)
+				}
+				continue
+			}
+		}
+		if v, ok := strings.CutPrefix(line, "VmFlags:"); ok && in {
+			flags = append(flags, strings.TrimSpace(v))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if covered < hi {
+		t.Fatalf("the mappings cover %#x-%#x only up to %#x", lo, hi, covered)
+	}
+	return flags
+}
