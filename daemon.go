@@ -42,7 +42,6 @@ type daemonState struct {
 	control *control.Server
 	metrics *metrics.Metrics // nil without --metrics
 	history engine.HistoryReader
-	gov     *memoryGovernor
 	closers []io.Closer // closed by Close, last first
 	ran     bool
 }
@@ -90,14 +89,6 @@ func (m *Main) Open() (err error) {
 			m.Close()
 		}
 	}()
-	d.gov = newMemoryGovernor(os.Getenv)
-	if m.hooks.setMemoryLimit != nil {
-		d.gov.setLimit = m.hooks.setMemoryLimit
-	}
-	if m.hooks.hugeRoom != nil {
-		d.gov.hugeRoom = m.hooks.hugeRoom
-	}
-	d.gov.makeRoom(d.log) // while the heap is fresh: see memlimit.go
 	if err := m.layout(d.log); err != nil {
 		return err
 	}
@@ -204,7 +195,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		d.gov.run(gctx, e, log)
+		gov := newMemoryGovernor(os.Getenv)
+		if m.hooks.setMemoryLimit != nil {
+			gov.setLimit = m.hooks.setMemoryLimit
+		}
+		if m.hooks.hugeRoom != nil {
+			gov.hugeRoom = m.hooks.hugeRoom
+		}
+		gov.run(gctx, e, log)
 		return nil
 	})
 	g.Go(func() error {

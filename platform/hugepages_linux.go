@@ -22,11 +22,12 @@ import (
 // 1.21.1): the kernel's khugepaged turns any 2 MB range of an advised
 // mapping that still holds one page back into a whole huge page, filling
 // again the memory the runtime returned to the OS. So the daemon advises
-// only room it makes at start, a block of heap that nothing has touched,
-// and only while it needs the speed: it drops the advice when it returns
-// memory to the OS (start-up done, storms over) and gives it again at a
-// storm's first big commit. khugepaged, which wakes every 10 s, has little
-// time to fill anything; what a storm faults in afresh comes in 2 MB.
+// only room it makes once start-up is done (memlimit.go), a block of heap
+// that nothing has touched, and only while it needs the speed: it drops the
+// advice when it returns memory to the OS after storms and gives it again
+// at a storm's first big commit. khugepaged, which wakes every 10 s, has
+// little time to fill anything; what a storm faults in afresh comes in
+// 2 MB.
 //
 // The room is made once: a block taken from memory the heap already used
 // would be cleared by the runtime, which touches every page of it.
