@@ -290,8 +290,9 @@ func TestMemoryGovernor_KeepsWhatSurvivorsHold(t *testing.T) {
 }
 
 // TestMemoryGovernor_HugePagesForStorms: once start-up is done, with a
-// table smaller than a storm, the heap's memory goes back to the OS and then
-// room for huge pages is made, advised; the advice stays until the first
+// table smaller than a storm, room for huge pages is made, advised, just
+// before the heap's memory goes back to the OS (which frees the room's
+// block); the advice stays until the first
 // storm is over, is dropped before memory goes back to the OS (khugepaged
 // would fill the room around survivors), and is given again at the next
 // storm's commit. After loading a table no room is made (it slowed the
@@ -305,10 +306,10 @@ func TestMemoryGovernor_HugePagesForStorms(t *testing.T) {
 		storm   []string // at a storm's commit, then once it is over
 		again   []string // the same for the next storm
 	}{
-		{"empty table", 0, false, []string{"free", "room"}, []string{"off", "free"}, []string{"on", "off", "free"}},
-		{"small table", engine.BurstEntries - 1, false, []string{"free", "room"}, []string{"off", "free"}, []string{"on", "off", "free"}},
+		{"empty table", 0, false, []string{"room", "free"}, []string{"off", "free"}, []string{"on", "off", "free"}},
+		{"small table", engine.BurstEntries - 1, false, []string{"room", "free"}, []string{"off", "free"}, []string{"on", "off", "free"}},
 		{"table loaded", engine.BurstEntries, false, []string{"free"}, []string{"free"}, []string{"free"}},
-		{"no room", 0, true, []string{"free", "room"}, []string{"free"}, []string{"free"}},
+		{"no room", 0, true, []string{"room", "free"}, []string{"free"}, []string{"free"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"os"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,6 +73,54 @@ func TestHugeRoom_AdvisesThenDrops(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHugeRoom_CostsNoMemory: the room is never touched (its pages are not
+// resident), and once a collection freed its block the runtime holds none
+// of it: the memory governor measures what the runtime holds right after.
+func TestHugeRoom_CostsNoMemory(t *testing.T) {
+	debug.FreeOSMemory()
+	rss0, held0 := residentKB(t), heldBytes()
+	n, err := hugeRoom(48 << 20)
+	if errors.Is(err, unix.EINVAL) {
+		t.Skip("this kernel has no transparent huge pages")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { HugeAdvise(false) })
+	if n == 0 {
+		t.Fatal("no room advised")
+	}
+	if rss := residentKB(t); rss-rss0 > 8<<10 {
+		t.Errorf("resident memory grew by %d KiB with a room of %d MiB: its pages were touched", rss-rss0, n>>20)
+	}
+	debug.FreeOSMemory()
+	if held := heldBytes(); held > held0+8<<20 {
+		t.Errorf("the runtime holds %d MiB more after the room was freed", (held-held0)>>20)
+	}
+}
+
+// residentKB is the process's resident memory.
+func residentKB(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Skip(err)
+	}
+	f := strings.Fields(string(b))
+	pages, err := strconv.Atoi(f[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages * os.Getpagesize() >> 10
+}
+
+// heldBytes is what the runtime holds from the OS and has not released.
+func heldBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() - s[1].Value.Uint64()
 }
 
 // vmFlags returns the VmFlags of the process's mappings that overlap
