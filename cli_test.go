@@ -60,6 +60,48 @@ func waitList(t *testing.T, d *daemon, n int) []entryView {
 	}
 }
 
+// TestCLI_UnblockExplainAnySpelling: entries keep the alert's spelling of
+// an address; unblock and explain find them by any other (upper case,
+// zeros written out, IPv4 written as IPv4-mapped IPv6 or the reverse).
+func TestCLI_UnblockExplainAnySpelling(t *testing.T) {
+	root := newRoot(t, confWith(3600))
+	d := startInProcess(t, root)
+	d.alert("2001:DB8::7", "21.1")
+	d.alert("::ffff:203.0.113.77", "21.2")
+	d.alert("198.51.100.78", "21.3")
+	waitCalls(t, d, 3, 5*time.Second)
+	waitList(t, d, 3)
+	for _, c := range []struct{ arg, target string }{
+		{"2001:db8:0::7", "2001:DB8::7"},
+		{"203.0.113.77", "::ffff:203.0.113.77"},
+		{"::ffff:198.51.100.78", "198.51.100.78"},
+	} {
+		var x explainView
+		tldJSON(t, root, &x, "explain", c.arg)
+		if len(x.Active) != 1 || x.Active[0].Target != c.target {
+			t.Errorf("explain %s: active %+v, want the entry of %s", c.arg, x.Active, c.target)
+		}
+	}
+	var res []unblockResult
+	tldJSON(t, root, &res, "unblock", "2001:db8:0:0::7")
+	if len(res) != 1 || res[0].Key != "test-drop-2001:DB8::7" || res[0].Error != "" {
+		t.Errorf("unblock 2001:db8:0:0::7: %+v", res)
+	}
+	tldJSON(t, root, &res, "unblock", "203.0.113.77")
+	if len(res) != 1 || res[0].Key != "test-drop-::ffff:203.0.113.77" || res[0].Error != "" {
+		t.Errorf("unblock 203.0.113.77: %+v", res)
+	}
+	if l := waitList(t, d, 1); l[0].Target != "198.51.100.78" {
+		t.Errorf("left after unblock: %+v", l)
+	}
+	// Another address, a prefix of one, matches nothing.
+	for _, k := range []string{"2001:db8::", "198.51.100.7", "::ffff:198.51.100.7"} {
+		if _, errs, code := tld(t, root, "unblock", k); code != 1 || !strings.Contains(errs, "nothing active for") {
+			t.Errorf("unblock %q: exit %d: %s", k, code, errs)
+		}
+	}
+}
+
 func TestCLI_StatusListUnblock(t *testing.T) {
 	root := newRoot(t, confWith(3600))
 	d := startInProcess(t, root)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -67,8 +69,8 @@ func (m *Main) handle(ctx context.Context, p control.Peer, r control.Request) (a
 	case "explain":
 		var active []engine.ActiveEntry
 		if len(r.Args) == 1 {
-			who := historyTarget(r.Args[0])
-			active = d.engine.ActiveWhere(func(e *engine.Entry) bool { return e.Key == who || target(e.Fields) == who })
+			names := namedBy(r.Args[0])
+			active = d.engine.ActiveWhere(func(e *engine.Entry) bool { return names(e.Key, e.Fields) })
 		}
 		return m.explainRequest(r, d.engine.Explain, active, d.history, d.engine.HistoryDropped())
 	case "unblock":
@@ -168,6 +170,28 @@ func target(f engine.Fields) string {
 	return f.User
 }
 
+// namedBy returns whether an entry, by its key and fields, is the one who
+// names: its key, or its target (target) in any spelling of an address
+// (2001:DB8::1 is 2001:db8::1, ::ffff:203.0.113.9 is 203.0.113.9; entries
+// keep the alert's spelling). It is called under the engine's lock, for
+// every entry: an address is parsed only where the strings differ and the
+// entry's has a colon.
+func namedBy(who string) func(key string, f engine.Fields) bool {
+	canon := historyTarget(who) // the canonical form, when who is an address
+	_, err := netip.ParseAddr(canon)
+	isAddr := err == nil
+	return func(key string, f engine.Fields) bool {
+		t := target(f)
+		switch {
+		case key == who || key == canon || t == who || t == canon:
+			return true
+		case !isAddr || t != f.SrcIP || strings.IndexByte(t, ':') < 0:
+			return false
+		}
+		return historyTarget(t) == canon
+	}
+}
+
 // unblockResult is one key unblock acted on.
 type unblockResult struct {
 	Key   string `json:"key"`
@@ -181,9 +205,13 @@ func (m *Main) unblock(ctx context.Context, p control.Peer, r control.Request) (
 	if all == (len(r.Args) == 1) || len(r.Args) > 1 {
 		return nil, errors.New("unblock takes one KEY, IP or USER, or --all")
 	}
+	var names func(string, engine.Fields) bool
+	if !all {
+		names = namedBy(r.Args[0])
+	}
 	var keys []string
 	for _, a := range m.d.engine.ActiveWhere(func(e *engine.Entry) bool {
-		return all || e.Key == r.Args[0] || target(e.Fields) == r.Args[0]
+		return all || names(e.Key, e.Fields)
 	}) {
 		keys = append(keys, a.Key)
 	}

@@ -106,11 +106,9 @@ func (m *Main) explainRequest(r control.Request, explain explainFunc, active []e
 	}
 	who := historyTarget(r.Args[0])
 	x := explainView{Target: who, Active: []entryView{}, History: []historyView{}, Alerts: []alertVerdicts{}}
-	for _, e := range entryViews(active) {
-		if e.Target == who || e.Key == who {
-			x.Active = append(x.Active, e)
-		}
-	}
+	names := namedBy(r.Args[0])
+	active = slices.DeleteFunc(slices.Clone(active), func(a engine.ActiveEntry) bool { return !names(a.Key, a.Fields) })
+	x.Active = append(x.Active, entryViews(active)...)
 	var notes []string
 	if hist != nil {
 		evs, err := hist.History(who)
