@@ -8,7 +8,6 @@ import (
 	"runtime/metrics"
 	"time"
 
-	"github.com/threatlockdown/threatlockdown/engine"
 	"github.com/threatlockdown/threatlockdown/platform"
 )
 
@@ -82,6 +81,7 @@ type memoryGovernor struct {
 type runtimeMemory struct {
 	live uint64 // the heap the last collection marked live
 	held uint64 // all the runtime holds from the OS and has not released
+	free uint64 // the heap's free memory, released or not
 }
 
 // governedEngine is what the governor watches of the engine.
@@ -114,17 +114,17 @@ func newMemoryGovernor(getenv func(string) string) *memoryGovernor {
 // smaller than at the last measure (blocks expired) is measured again, with
 // its heap returned first. It returns when ctx ends.
 //
-// Once start-up is done, with a table smaller than a storm, it makes room
-// for huge pages in the heap; the room stays advised until the first storm
-// is over, and the advice is given again at each storm's first big commit
-// (Bursts).
+// Once start-up is done, when the heap holds little free memory, it makes
+// room for huge pages in the heap; the room stays advised until the first
+// storm is over, and the advice is given again at each storm's first big
+// commit (Bursts).
 func (g *memoryGovernor) run(ctx context.Context, e governedEngine, log *slog.Logger) {
 	select {
 	case <-e.Reapplied():
-		if e.Entries() < engine.BurstEntries {
-			g.makeRoom(log) // before the collection frees it: not counted as held
-		}
 		g.freeOS()
+		if g.makeRoom(log) {
+			g.freeOS() // frees the room's block: not to be counted as held
+		}
 		g.measured(e.Entries())
 		log.Debug("start-up done: memory returned to the OS", "memory_limit", g.limit)
 	case <-ctx.Done():
@@ -159,18 +159,23 @@ func (g *memoryGovernor) run(ctx context.Context, e governedEngine, log *slog.Lo
 
 // makeRoom makes room for huge pages in the heap, advised (see
 // platform/hugepages_linux.go), so that storms fault their memory in 2 MB
-// at a time. It takes memoryRoom, the most a storm adds, from fresh heap:
-// call it once, when the heap is small (a block the heap had used would be
-// cleared by the runtime, touching every page), and just before a
-// collection frees the block. Not with a large table loaded: the room, made at Open instead,
-// slowed a restart of 100,000 from 0.28-0.29 s to 0.32 s (the load, which
-// the runtime then served from the room, and the block).
-func (g *memoryGovernor) makeRoom(log *slog.Logger) {
+// at a time, and reports whether it did. It takes memoryRoom, the most a
+// storm adds, from fresh heap: only when the heap holds little free memory
+// (start-up loaded no large table), since a block taken from memory the
+// heap used before is cleared by the runtime, every page touched, and its
+// ranges keep their 4 KB page tables. A room made before the store's load
+// slowed a restart of 100,000 from 0.28-0.29 s to 0.32 s.
+func (g *memoryGovernor) makeRoom(log *slog.Logger) bool {
+	if free := g.memory().free; free > memoryRoom/8 {
+		log.Debug("no huge pages for storms: the heap has used memory free", "free", free)
+		return false
+	}
 	n, err := g.hugeRoom(memoryRoom)
 	if err != nil {
 		log.Warn("no huge pages for storms", "err", err)
 	}
 	g.hasRoom, g.hugeOn = n > 0, n > 0
+	return n > 0
 }
 
 // advise gives or drops the advice for huge pages in the room.
@@ -235,6 +240,7 @@ func readMemory() runtimeMemory {
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/memory/classes/total:bytes"},
 		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
 	}
 	metrics.Read(s)
 	v := func(i int) uint64 {
@@ -243,5 +249,5 @@ func readMemory() runtimeMemory {
 		}
 		return s[i].Value.Uint64()
 	}
-	return runtimeMemory{live: v(0), held: v(1) - min(v(2), v(1))}
+	return runtimeMemory{live: v(0), held: v(1) - min(v(2), v(1)), free: v(2) + v(3)}
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/threatlockdown/threatlockdown/engine"
 )
 
 // fakeRuntime stands in for the runtime's memory limit and live heap; the
@@ -23,7 +21,8 @@ type fakeRuntime struct {
 	limits     []int64
 	freed      int      // FreeOSMemory calls
 	events     []string // "free", and what was asked of huge pages: "room", "on", "off"
-	noHuge     bool     // the platform makes no room
+	room       bool     // the platform makes the room for huge pages asked
+	free       uint64   // the heap's free memory
 }
 
 func (r *fakeRuntime) governor(getenv func(string) string) *memoryGovernor {
@@ -37,14 +36,14 @@ func (r *fakeRuntime) governor(getenv func(string) string) *memoryGovernor {
 	g.memory = func() runtimeMemory {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		return runtimeMemory{live: r.live, held: max(r.held, r.live)}
+		return runtimeMemory{live: r.live, held: max(r.held, r.live), free: r.free}
 	}
 	g.freeOS = func() { r.mu.Lock(); defer r.mu.Unlock(); r.freed++; r.events = append(r.events, "free") }
 	g.hugeRoom = func(n int) (int, error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.events = append(r.events, "room")
-		if r.noHuge {
+		if !r.room {
 			return 0, nil
 		}
 		return n, nil
@@ -289,34 +288,32 @@ func TestMemoryGovernor_KeepsWhatSurvivorsHold(t *testing.T) {
 	})
 }
 
-// TestMemoryGovernor_HugePagesForStorms: once start-up is done, with a
-// table smaller than a storm, room for huge pages is made, advised, just
-// before the heap's memory goes back to the OS (which frees the room's
-// block); the advice stays until the first
-// storm is over, is dropped before memory goes back to the OS (khugepaged
-// would fill the room around survivors), and is given again at the next
-// storm's commit. After loading a table no room is made (it slowed the
-// load); where the platform made none, nothing is advised.
+// TestMemoryGovernor_HugePagesForStorms: once start-up is done, with the
+// heap's memory back to the OS, room for huge pages is made, advised, when
+// the heap holds little free memory, and a collection frees its block; the
+// advice stays until the first storm is over, is dropped before memory goes
+// back to the OS (khugepaged would fill the room around survivors), and is
+// given again at the next storm's commit. With much free memory in the heap
+// (a large table loaded), or where the platform made no room, nothing is
+// advised.
 func TestMemoryGovernor_HugePagesForStorms(t *testing.T) {
 	for _, c := range []struct {
 		name    string
-		loaded  int64
-		noHuge  bool
+		free    uint64
+		room    bool
 		startUp []string // events at start-up done
 		storm   []string // at a storm's commit, then once it is over
 		again   []string // the same for the next storm
 	}{
-		{"empty table", 0, false, []string{"room", "free"}, []string{"off", "free"}, []string{"on", "off", "free"}},
-		{"small table", engine.BurstEntries - 1, false, []string{"room", "free"}, []string{"off", "free"}, []string{"on", "off", "free"}},
-		{"table loaded", engine.BurstEntries, false, []string{"free"}, []string{"free"}, []string{"free"}},
-		{"no room", 0, true, []string{"room", "free"}, []string{"free"}, []string{"free"}},
+		{"little free", 4 << 20, true, []string{"free", "room", "free"}, []string{"off", "free"}, []string{"on", "off", "free"}},
+		{"used memory free", memoryRoom/8 + 1, true, []string{"free"}, []string{"free"}, []string{"free"}},
+		{"no room", 0, false, []string{"free", "room"}, []string{"free"}, []string{"free"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				rt := fakeRuntime{noHuge: c.noHuge}
+				rt := fakeRuntime{room: c.room, free: c.free}
 				g := rt.governor(noEnv)
 				e := &governed{reapplied: make(chan struct{}), bursts: make(chan struct{}, 1)}
-				e.entries.Store(c.loaded)
 				runGovernor(t, g, e)
 				synctest.Wait()
 				if ev := rt.takeEvents(); len(ev) != 0 {

@@ -3,6 +3,8 @@ package platform
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -32,47 +34,44 @@ import (
 // The room is made once: a block taken from memory the heap already used
 // would be cleared by the runtime, which touches every page of it.
 
-// hugePage is the size of a transparent huge page on amd64 and arm64
-// (with 4 KB base pages).
-const hugePage = 2 << 20
-
 var huge struct {
 	sync.Mutex
 	advised [][2]uintptr // ranges advised, [lo, hi)
-	sink    []byte       // the room while it is advised, kept on the heap
 }
 
 // HugeRoom makes n bytes of the Go heap, untouched, eligible for huge pages,
 // and reports how many it advised. It does something only where the
 // system's THP mode is "madvise" ("always" backs the heap already, "never"
 // forbids it), and not when GODEBUG has disablethp=1, Go's own switch
-// against huge pages for its heap. Call it once, early: a fresh heap grows
-// to give the block.
+// against huge pages for its heap. Call it once, when the heap holds little
+// free memory: a block taken from memory the heap used before would be
+// cleared by the runtime, every page touched.
 func HugeRoom(n int) (int, error) {
 	if !hugeWanted(os.Getenv("GODEBUG"), thpMode()) {
 		return 0, nil
 	}
-	return hugeRoom(n)
+	return hugeRoom(n, hugePageSize())
 }
 
-// hugeRoom allocates n bytes, advises the whole huge pages within, and lets
-// the block go: once a collection has freed it, the next allocations fill
-// it.
-func hugeRoom(n int) (int, error) {
-	if n < hugePage {
+// hugeRoom allocates n bytes, advises the whole huge pages of size page
+// within, and lets the block go: once a collection has freed it, the next
+// allocations fill it.
+func hugeRoom(n int, page uintptr) (int, error) {
+	if uintptr(n) < page {
 		return 0, nil
 	}
 	huge.Lock()
 	defer huge.Unlock()
-	huge.sink = make([]byte, n)
-	defer func() { huge.sink = nil }()
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(huge.sink)))
-	lo := (start + hugePage - 1) &^ (hugePage - 1)
-	hi := (start + uintptr(n)) &^ (hugePage - 1)
+	block := make([]byte, n)
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(block)))
+	lo := (start + page - 1) &^ (page - 1)
+	hi := (start + uintptr(n)) &^ (page - 1)
 	if lo >= hi {
 		return 0, nil
 	}
-	if err := madvise(lo, hi, unix.MADV_HUGEPAGE); err != nil {
+	err := madvise(lo, hi, unix.MADV_HUGEPAGE)
+	runtime.KeepAlive(block) // mapped until here at least; the runtime never unmaps its heap
+	if err != nil {
 		return 0, err
 	}
 	huge.advised = append(huge.advised, [2]uintptr{lo, hi})
@@ -120,16 +119,31 @@ func thpMode() string {
 	return s[i+1 : j]
 }
 
+// hugePageSize is the size of a transparent huge page: 2 MB with 4 KB base
+// pages (amd64, most arm64), 512 MB with 64 KB ones.
+func hugePageSize() uintptr {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")
+	if err != nil {
+		return 2 << 20
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n == 0 || n&(n-1) != 0 {
+		return 2 << 20
+	}
+	return uintptr(n)
+}
+
 // hugeWanted reports whether HugeRoom should advise, given GODEBUG and the
-// THP mode.
+// THP mode. As in the runtime, the last disablethp setting counts.
 func hugeWanted(godebug, mode string) bool {
 	if mode != "madvise" {
 		return false
 	}
+	disabled := false
 	for kv := range strings.SplitSeq(godebug, ",") {
-		if k, v, _ := strings.Cut(strings.TrimSpace(kv), "="); k == "disablethp" && v != "0" {
-			return false
+		if k, v, _ := strings.Cut(strings.TrimSpace(kv), "="); k == "disablethp" {
+			disabled = v != "0"
 		}
 	}
-	return true
+	return !disabled
 }

@@ -27,6 +27,8 @@ func TestHugeWanted(t *testing.T) {
 		{"disablethp=1", "madvise", false},
 		{"gctrace=1, disablethp=1", "madvise", false},
 		{"disablethp=0", "madvise", true},
+		{"disablethp=1,disablethp=0", "madvise", true}, // the last counts
+		{"disablethp=0,disablethp=1", "madvise", false},
 		{"madvdontneed=1", "madvise", true},
 	} {
 		if got := hugeWanted(c.godebug, c.mode); got != c.want {
@@ -39,7 +41,11 @@ func TestHugeWanted(t *testing.T) {
 // mapping's VmFlags say hg), whole huge pages of it, and HugeAdvise drops
 // the advice (nh) and gives it again.
 func TestHugeRoom_AdvisesThenDrops(t *testing.T) {
-	n, err := hugeRoom(16 << 20)
+	page := hugePageSize()
+	if page > 2<<20 {
+		t.Skipf("huge pages of %d MiB", page>>20)
+	}
+	n, err := hugeRoom(16<<20, page)
 	if errors.Is(err, unix.EINVAL) {
 		t.Skip("this kernel has no transparent huge pages")
 	}
@@ -47,13 +53,13 @@ func TestHugeRoom_AdvisesThenDrops(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { HugeAdvise(false) })
-	if n < 14<<20 || n%hugePage != 0 {
+	if n < 14<<20 || uintptr(n)%page != 0 {
 		t.Fatalf("advised %d bytes of a 16 MiB room, want whole huge pages, at least 14 MiB", n)
 	}
 	huge.Lock()
 	r := huge.advised[len(huge.advised)-1]
 	huge.Unlock()
-	if r[0]%hugePage != 0 || r[1]-r[0] != uintptr(n) {
+	if r[0]%page != 0 || r[1]-r[0] != uintptr(n) {
 		t.Fatalf("advised %#x-%#x for %d bytes", r[0], r[1], n)
 	}
 	for i, c := range []struct {
@@ -99,7 +105,7 @@ func TestHugeRoom_CostsNoMemory(t *testing.T) {
 	}
 	debug.FreeOSMemory()
 	rss0, held0 := residentKB(t), heldBytes()
-	n, err := hugeRoom(48 << 20)
+	n, err := hugeRoom(48<<20, 2<<20)
 	if errors.Is(err, unix.EINVAL) {
 		t.Skip("this kernel has no transparent huge pages")
 	}
