@@ -53,6 +53,7 @@ type Engine struct {
 	commits chan commitItem
 	bursts  chan struct{} // see Bursts
 	disp    *dispatcher
+	backlog backlog // adds queued for disp
 	timers  *timers
 	ctx     context.Context // the run context of dispatched work
 	stats   Stats
@@ -144,6 +145,7 @@ func (e *Engine) setDefaults(workers int) {
 		workers = 16
 	}
 	e.disp = newDispatcher(workers)
+	e.backlog.max = maxBacklog
 	e.alerts.New = func() any { return new(Alert) }
 }
 
@@ -251,7 +253,7 @@ func (e *Engine) reconcile(ctx context.Context, bg *sync.WaitGroup) error {
 	}
 	for _, j := range st.Jobs {
 		e.log.Info("resuming unfinished job", "job", j.ID, "command", j.Command.Name)
-		e.disp.submit(ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+		e.dispatchAdd(j)
 	}
 	e.log.Info("state loaded", "entries", len(entries), "jobs", len(st.Jobs), "marked", len(st.Marked), "rebooted", rebooted)
 	return nil

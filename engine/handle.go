@@ -84,6 +84,7 @@ func (e *Engine) handled(ctx context.Context, r Record, a *Alert, jobs []Job, by
 	e.mu.Unlock()
 	e.histMatched(a, jobs, by)
 	e.obs.handled(jobs)
+	e.backlog.wait(ctx) // too many adds waiting for a worker: the alerts wait in their file
 	select {
 	case e.commits <- commitItem{jobs: jobs, pos: mark}:
 		return nil
@@ -327,9 +328,17 @@ func (e *Engine) writeLoop(ctx context.Context, writes *writeQueue) {
 			e.settleGroup(b.g)
 			b.g.writeLogs()
 			for _, j := range b.single {
-				e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.runAdd(ctx, j) })
+				e.dispatchAdd(j)
 			}
 		}
+	}
+}
+
+// dispatchAdd queues j's add, counted in the backlog until it starts.
+func (e *Engine) dispatchAdd(j Job) {
+	e.backlog.queued()
+	if !e.disp.submit(e.ctx, j.Lane, func(ctx context.Context) { e.backlog.started(); e.runAdd(ctx, j) }) {
+		e.backlog.started()
 	}
 }
 
