@@ -1,6 +1,7 @@
 // Package platform is ThreatLockDown's glue to the operating system: it runs
-// active-response commands as processes, writes active-responses.log, and
-// knows each OS's install root and boot identity.
+// active-response commands as processes, writes active-responses.log,
+// knows each OS's install root and boot identity, and on Linux asks for
+// huge pages for the heap that storms grow (hugepages_linux.go).
 //
 // # Running commands
 //

@@ -29,7 +29,8 @@ import (
 // advice when it returns memory to the OS after storms and gives it again
 // at a storm's first big commit. khugepaged, which wakes every 10 s, has
 // little time to fill anything; what a storm faults in afresh comes in
-// 2 MB.
+// 2 MB. Between start-up and the first storm the advice stays: heap that
+// grows into the room meanwhile is held in 2 MB pages, at most the room.
 //
 // The room is made once: a block taken from memory the heap already used
 // would be cleared by the runtime, which touches every page of it.
