@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,5 +298,60 @@ func TestCLI_StatusShowsHistoryDropped(t *testing.T) {
 	}
 	if !bytes.Contains(raw, []byte(`"history_events_dropped":4321`)) {
 		t.Errorf("status JSON: %s", raw)
+	}
+}
+
+// blockingStore holds every Apply once armed, until released: a store that
+// cannot keep up.
+type blockingStore struct {
+	engine.Store
+	armed   atomic.Bool
+	release chan struct{}
+}
+
+func (s *blockingStore) Apply(c engine.Change) error {
+	if s.armed.Load() {
+		<-s.release
+	}
+	return s.Store.Apply(c)
+}
+
+// TestCLI_HistoryDroppedShown: once more history events wait for one commit
+// than the daemon keeps (a store that cannot keep up, a storm of alerts
+// from white-listed addresses), status counts them, and explain lists a
+// target's triggering alerts from the file with a note.
+func TestCLI_HistoryDroppedShown(t *testing.T) {
+	conf := strings.Replace(confWith(600), "<ossec_config>", "<ossec_config>\n  <global><white_list>198.51.100.0/24</white_list></global>", 1)
+	root := newRoot(t, conf)
+	st := &blockingStore{release: make(chan struct{})}
+	d := startInProcessWith(t, root, func(h *testHooks) {
+		h.wrapStore = func(s engine.Store) engine.Store { st.Store = s; return st }
+	})
+	t.Cleanup(func() { close(st.release) }) // before the daemon stops: cleanups run last first
+	st.armed.Store(true)
+	var chunk strings.Builder
+	for i := range 20_000 {
+		fmt.Fprintf(&chunk, `{"rule":{"level":10,"id":"5712","groups":["sshd"]},"id":"50.%d","data":{"srcip":"198.51.100.9"}}`+"\n", i)
+	}
+	var view statusView
+	for deadline := time.Now().Add(60 * time.Second); view.HistoryLost == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no history event dropped:\n%s", d.logs())
+		}
+		f, err := os.OpenFile(filepath.Join(root, "logs/alerts/alerts.json"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(chunk.String())
+		f.Close()
+		tldJSON(t, root, &view, "status")
+	}
+	if out, _, code := tld(t, root, "status"); code != 0 || !regexp.MustCompile(`history dropped:\s+[1-9][0-9]* events`).MatchString(out) {
+		t.Errorf("status (exit %d):\n%s", code, out)
+	}
+	var x explainView
+	tldJSON(t, root, &x, "explain", "198.51.100.9")
+	if !strings.Contains(x.Note, "events dropped") || len(x.Alerts) == 0 {
+		t.Errorf("explain after drops: note %q, %d alerts", x.Note, len(x.Alerts))
 	}
 }

@@ -17,10 +17,20 @@ import (
 // the test, or at d.stop.
 func startInProcess(t testing.TB, root string, args ...string) *daemon {
 	t.Helper()
+	return startInProcessWith(t, root, nil, args...)
+}
+
+// startInProcessWith is startInProcess with hooks set on the daemon's Main
+// before it opens (nil: none).
+func startInProcessWith(t testing.TB, root string, hooks func(*testHooks), args ...string) *daemon {
+	t.Helper()
 	d := &daemon{t: t, root: root, ready: make(chan struct{}), limitSet: make(chan struct{}, 1)}
 	m, err := ParseFlags(append([]string{"--root", root, "--log-level", "debug"}, args...), logWriter{d})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if hooks != nil {
+		hooks(&m.hooks)
 	}
 	m.Ready = d.ready
 	m.hooks.setMemoryLimit = d.setMemoryLimit
