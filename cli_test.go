@@ -241,8 +241,10 @@ func TestCLI_NotRunning(t *testing.T) {
 }
 
 // TestCLI_Purge: with the daemon stopped, purge lifts every active
-// response (the scripts' deletes run) and removes the store; ossec.conf
-// and the scripts stay.
+// response (the scripts' deletes run) and removes the store and the socket
+// with its directory; ossec.conf and the scripts stay. A link planted in
+// the temp dir where a purge of this process could have put its empty
+// alerts file (as root) is not followed.
 func TestCLI_Purge(t *testing.T) {
 	root := newRoot(t, confWith(3600))
 	d := startInProcess(t, root)
@@ -254,6 +256,13 @@ func TestCLI_Purge(t *testing.T) {
 	if err := d.stop(); err != nil {
 		t.Fatal(err)
 	}
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("keep me"), 0o600)
+	planted := filepath.Join(os.TempDir(), fmt.Sprintf("threatlockdown-purge-%d.json", os.Getpid()))
+	if err := os.Symlink(victim, planted); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(planted)
 	out, errs, code := tld(t, root, "purge")
 	if code != 0 || !strings.Contains(out, "lifted 2 active responses") {
 		t.Fatalf("purge: exit %d: %s%s", code, out, errs)
@@ -267,7 +276,10 @@ func TestCLI_Purge(t *testing.T) {
 	if want := []string{"delete 198.51.100.81 23.2", "delete 203.0.113.80 23.1"}; !slices.Equal(deletes, want) {
 		t.Errorf("runs after the adds: %q, want %q", deletes, want)
 	}
-	for _, p := range []string{"var/db/threatlockdown.db", "var/run/threatlockdown.sock"} {
+	if b, _ := os.ReadFile(victim); string(b) != "keep me" {
+		t.Errorf("purge wrote through a planted link: %q", b)
+	}
+	for _, p := range []string{"var/db/threatlockdown.db", "var/run/threatlockdown/control.sock", "var/run/threatlockdown"} {
 		if _, err := os.Stat(filepath.Join(root, p)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s left after purge: %v", p, err)
 		}

@@ -38,12 +38,27 @@ func versionString() string {
 	return v
 }
 
-// sockPath is the control socket under the install root.
-func (m *Main) sockPath() string { return filepath.Join(m.Root, "var", "run", "threatlockdown.sock") }
+// sockPath is the control socket under the install root, in a directory of
+// its own: var/run itself is Wazuh's too (root:wazuh 0770), and stays so.
+func (m *Main) sockPath() string {
+	return filepath.Join(m.Root, "var", "run", "threatlockdown", "control.sock")
+}
 
 // listen opens the control socket (Open calls it once the store is ours).
+// The daemon takes the socket over from a dry run answering on it; a dry
+// run, which holds no store lock, never takes it from a daemon: it goes on
+// without one.
 func (m *Main) listen() error {
-	srv, err := control.Listen(m.sockPath(), m.d.log.With("component", "control"))
+	log := m.d.log.With("component", "control")
+	listen := control.ListenOver
+	if m.DryRun {
+		listen = control.Listen
+	}
+	srv, err := listen(m.sockPath(), log)
+	if m.DryRun && errors.Is(err, control.ErrInUse) {
+		log.Warn("another daemon answers on the control socket: this dry run has none", "path", m.sockPath())
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -54,6 +69,9 @@ func (m *Main) listen() error {
 
 // serveControl answers the control socket while the daemon runs.
 func (m *Main) serveControl(ctx context.Context, g *errgroup.Group) {
+	if m.d.control == nil {
+		return // a dry run beside a daemon
+	}
 	g.Go(func() error { return m.d.control.Serve(ctx, m.handle) })
 }
 

@@ -74,7 +74,7 @@ func (m *Main) Serve(ctx context.Context) error {
 // Open lays out the install root when it has no ossec.conf, loads the
 // config, opens the store, active-responses.log and the runners, creates
 // the engine, which loads the stored state, and listens on the control
-// socket (var/run/threatlockdown.sock). Nothing runs (no
+// socket (var/run/threatlockdown/control.sock). Nothing runs (no
 // command, no timer, no tailer) until Run. On error whatever was opened
 // is closed again.
 func (m *Main) Open() (err error) {

@@ -650,6 +650,52 @@ func TestE2E_DryRun(t *testing.T) {
 	}
 }
 
+// TestE2E_DryRunBesideADaemon: the control socket lives in a directory of
+// its own, and var/run, which on a Wazuh host is Wazuh's (root:wazuh 0770),
+// keeps its mode. A dry run started beside the daemon leaves the daemon's
+// socket alone; a daemon started beside a dry run takes it over. Either
+// way the CLI reaches the daemon, also once the dry run has stopped.
+func TestE2E_DryRunBesideADaemon(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	run := filepath.Join(root, "var", "run")
+	os.MkdirAll(run, 0o770)
+	os.Chmod(run, 0o770)
+	daemonAnswers := func(when string) {
+		t.Helper()
+		var st statusView
+		tldJSON(t, root, &st, "status")
+		if st.DryRun {
+			t.Errorf("%s: the dry run answered status", when)
+		}
+	}
+
+	d := startInProcess(t, root)
+	for path, want := range map[string]os.FileMode{run: 0o770, filepath.Join(run, "threatlockdown"): 0o700} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", path, fi.Mode().Perm(), err, want)
+		}
+	}
+	dry := startInProcess(t, root, "--dry-run")
+	if !strings.Contains(dry.logs(), "this dry run has none") {
+		t.Errorf("the dry run did not say it goes without a socket:\n%s", dry.logs())
+	}
+	daemonAnswers("beside a dry run started second")
+	dry.stop()
+	daemonAnswers("after the dry run stopped")
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	dry = startInProcess(t, root, "--dry-run")
+	d = startInProcess(t, root)
+	if !strings.Contains(d.logs(), "a dry run answered on it; taken over") {
+		t.Errorf("the daemon did not say it took the socket over:\n%s", d.logs())
+	}
+	daemonAnswers("beside a dry run started first")
+	dry.stop()
+	daemonAnswers("after the dry run started first stopped")
+}
+
 func TestE2E_SeveralAlertsFilesAndTextFormat(t *testing.T) {
 	root := newRoot(t, confWith(60))
 	jsonPath := filepath.Join(root, "logs/alerts/alerts.json")

@@ -55,6 +55,7 @@ func cmdPurge(ctx context.Context, args []string, s stdio) error {
 			return err
 		}
 	}
+	os.Remove(filepath.Dir(m.sockPath())) // the socket's own directory, when empty
 	fmt.Fprintf(s.out, "lifted %d active responses; removed %s\n", lifted, m.dbPath())
 	return nil
 }
@@ -99,10 +100,14 @@ func (m *Main) liftAll(ctx context.Context) (lifted int, cfg *engine.Config, err
 
 // lift is liftAll's work.
 func (m *Main) lift(ctx context.Context) (int, error) {
-	none := filepath.Join(os.TempDir(), fmt.Sprintf("threatlockdown-purge-%d.json", os.Getpid()))
-	if err := os.WriteFile(none, nil, 0o600); err != nil {
+	// An empty alerts file of a name no one could have guessed and put a
+	// link or a file of theirs at (purge runs as root, in /tmp).
+	f, err := os.CreateTemp("", "threatlockdown-purge-*.json")
+	if err != nil {
 		return 0, err
 	}
+	none := f.Name()
+	f.Close()
 	defer os.Remove(none)
 	m.Alerts, m.Ready = []string{none}, make(chan struct{})
 	if err := m.Open(); err != nil {

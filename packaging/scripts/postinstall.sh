@@ -11,16 +11,17 @@ getent group threatlockdown >/dev/null 2>&1 || groupadd --system threatlockdown
 install -d -m 0750 "$STATE"
 
 # The install root, Wazuh's layout: directories that are missing only.
-for d in "" etc logs logs/alerts active-response active-response/bin var var/db; do
+for d in "" etc logs logs/alerts active-response active-response/bin var var/db var/run; do
 	if [ ! -e "$ROOT/$d" ]; then
 		install -d -m 0750 -o root -g threatlockdown "$ROOT/$d"
 		echo "$ROOT/$d" >> "$STATE/created-dirs"
 	fi
 done
-# var/run holds the control socket: root only.
-if [ ! -e "$ROOT/var/run" ]; then
-	install -d -m 0700 -o root -g root "$ROOT/var/run"
-	echo "$ROOT/var/run" >> "$STATE/created-dirs"
+# The control socket's own directory: root only. var/run itself may be
+# Wazuh's (root:wazuh 0770, its daemons write there) and is left as it is.
+if [ ! -e "$ROOT/var/run/threatlockdown" ]; then
+	install -d -m 0700 -o root -g root "$ROOT/var/run/threatlockdown"
+	echo "$ROOT/var/run/threatlockdown" >> "$STATE/created-dirs"
 fi
 
 # The default ossec.conf, only where there is none (upgrades never touch it).

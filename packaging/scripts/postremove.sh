@@ -22,7 +22,8 @@ purge() {
 	if [ -x "$STATE/threatlockdown" ] && [ -e "$ROOT/var/db/threatlockdown.db" ]; then
 		"$STATE/threatlockdown" purge --root "$ROOT" || echo "threatlockdown: some blocks could not be lifted" >&2
 	fi
-	rm -f "$ROOT/var/db/threatlockdown.db" "$ROOT/var/run/threatlockdown.sock"
+	# the socket where this version keeps it, and where versions before 2026-12-03 did
+	rm -f "$ROOT/var/db/threatlockdown.db" "$ROOT/var/run/threatlockdown/control.sock" "$ROOT/var/run/threatlockdown.sock"
 	if [ -f "$STATE/created-dirs" ] && grep -qx "$ROOT/logs" "$STATE/created-dirs"; then
 		rm -f "$ROOT/logs/active-responses.log" "$ROOT/logs/threatlockdown.log" # ours, in a logs/ we made
 	fi

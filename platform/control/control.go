@@ -44,6 +44,8 @@ const (
 var (
 	// ErrNotRunning is a Call that finds no daemon listening.
 	ErrNotRunning = errors.New("the daemon is not running")
+	// ErrInUse is a Listen on a socket another process answers on.
+	ErrInUse = errors.New("another daemon answers on the control socket")
 	// ErrPermission is a Call refused by the daemon (or by the socket's
 	// file permissions): the caller is not the daemon's user.
 	ErrPermission = errors.New("permission denied")
@@ -83,21 +85,38 @@ type Handler func(ctx context.Context, p Peer, r Request) (data any, err error)
 // Server is a listening control socket.
 type Server struct {
 	path string
+	made fs.FileInfo // the socket as made: Close removes only that one
 	ln   net.Listener
 	log  *slog.Logger
 	wg   sync.WaitGroup
 }
 
-// Listen creates the socket at path: its directory is created or set to
-// 0700, a socket left there by a daemon that died is removed (anything
-// else at path is an error), and the socket is made 0600.
-func Listen(path string, log *slog.Logger) (*Server, error) {
+// Listen creates the socket at path. Its directory is the socket's own:
+// it is created 0700 (its parents 0755) or, when present, must be a
+// directory of this user, and is set to 0700; a directory shared with
+// others (Wazuh's var/run, of its group) is never changed. A socket left
+// there by a daemon that died is removed; one that answers is ErrInUse,
+// and anything else at path is an error. The socket is made 0600.
+func Listen(path string, log *slog.Logger) (*Server, error) { return listen(path, log, false) }
+
+// ListenOver is Listen for the daemon that holds its root's store: a
+// socket that answers can then only be a dry run's, which it takes over
+// (the dry run goes on without one).
+func ListenOver(path string, log *slog.Logger) (*Server, error) { return listen(path, log, true) }
+
+func listen(path string, log *slog.Logger, over bool) (*Server, error) {
 	if len(path) > maxPath {
 		return nil, fmt.Errorf("control socket path %s is longer than %d bytes", path, maxPath)
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	if err := ownDir(dir); err != nil {
+		return nil, fmt.Errorf("control socket directory %s: %w", dir, err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, err
@@ -106,20 +125,35 @@ func Listen(path string, log *slog.Logger) (*Server, error) {
 		if fi.Mode().Type() != fs.ModeSocket {
 			return nil, fmt.Errorf("control socket %s: a file that is not a socket is in the way", path)
 		}
-		os.Remove(path) // the caller holds the store's lock: no other daemon uses it
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			if !over {
+				return nil, fmt.Errorf("%w: %s", ErrInUse, path)
+			}
+			if log != nil {
+				log.Warn("control socket: a dry run answered on it; taken over", "path", path)
+			}
+		}
+		os.Remove(path) // left by a daemon that died, or a dry run's
 	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	ln.(*net.UnixListener).SetUnlinkOnClose(false) // Close removes it if still ours
+	made, err := os.Lstat(path)
+	if err == nil {
+		err = os.Chmod(path, 0o600)
+	}
+	if err != nil {
 		ln.Close()
+		os.Remove(path)
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{path: path, ln: ln, log: log}, nil
+	return &Server{path: path, made: made, ln: ln, log: log}, nil
 }
 
 // Path is the socket's path.
@@ -148,22 +182,28 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 	}
 }
 
-// Close closes the listener and removes the socket.
+// Close closes the listener and removes the socket, unless another
+// daemon's socket has replaced it at the path.
 func (s *Server) Close() error {
 	err := s.ln.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
-	os.Remove(s.path)
+	if now, serr := os.Lstat(s.path); serr == nil && os.SameFile(now, s.made) {
+		os.Remove(s.path)
+	}
 	return err
 }
 
 func (s *Server) serve(ctx context.Context, conn *net.UnixConn, h Handler) {
 	defer conn.Close()
 	enc := json.NewEncoder(conn)
-	peer, err := peerOf(conn)
+	peer, err := askPeer(conn)
 	if err != nil {
-		s.log.Warn("control socket: peer unknown", "err", err)
+		// Where the OS names peers, one it cannot name is refused.
+		s.log.Warn("control socket: refused, peer unknown", "err", err)
+		enc.Encode(Response{Error: ErrPermission.Error()})
+		return
 	}
 	if !allowed(peer) {
 		s.log.Warn("control socket: refused", "peer", peer)
@@ -193,8 +233,8 @@ func (s *Server) serve(ctx context.Context, conn *net.UnixConn, h Handler) {
 
 // readRequest reads one request line of at most MaxRequest bytes.
 func readRequest(r io.Reader) (Request, error) {
-	line, err := bufio.NewReaderSize(io.LimitReader(r, MaxRequest+1), 4096).ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) || len(line) > MaxRequest {
+	line, err := bufio.NewReader(io.LimitReader(r, MaxRequest+1)).ReadBytes('\n')
+	if len(line) > MaxRequest {
 		return Request{}, fmt.Errorf("longer than %d bytes", MaxRequest)
 	}
 	if err != nil {
@@ -212,9 +252,12 @@ func readRequest(r io.Reader) (Request, error) {
 	return req, nil
 }
 
+// askPeer is peerOf; tests make it fail.
+var askPeer = peerOf
+
 // allowed reports whether peer may use the socket: root or the daemon's
-// own user. A peer the OS does not name is let through: the socket's mode
-// keeps others out.
+// own user. Where the OS does not name peers at all (Known is false, and
+// peerOf no error), the socket's mode and its directory's keep others out.
 func allowed(p Peer) bool {
 	return !p.Known || p.UID == 0 || p.UID == os.Geteuid()
 }

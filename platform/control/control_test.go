@@ -163,3 +163,119 @@ func TestServer_StopsWithRequestsInFlight(t *testing.T) {
 		t.Error("the cancelled request succeeded")
 	}
 }
+
+// TestListen_LeavesASharedParentAlone: the socket's own directory is made
+// 0700; its parent, shared with others (Wazuh's var/run is root:wazuh
+// 0770), keeps its mode.
+func TestListen_LeavesASharedParentAlone(t *testing.T) {
+	parent := filepath.Join(t.TempDir(), "var", "run")
+	if err := os.MkdirAll(parent, 0o770); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(parent, 0o770)
+	s, err := Listen(filepath.Join(parent, "tld", "c.sock"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for path, want := range map[string]os.FileMode{parent: 0o770, filepath.Join(parent, "tld"): 0o700} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: %v %v, want mode %v", path, fi.Mode().Perm(), err, want)
+		}
+	}
+}
+
+// TestListen_RefusesALiveSocket: a second daemon on the same socket (a
+// dry run on the live root) does not take it over: the first still answers.
+func TestListen_RefusesALiveSocket(t *testing.T) {
+	s := serve(t, echo)
+	if _, err := Listen(s.Path(), nil); !errors.Is(err, ErrInUse) {
+		t.Fatalf("Listen on a served socket: %v, want ErrInUse", err)
+	}
+	if err := Call(context.Background(), s.Path(), Request{Command: "status"}, nil); err != nil {
+		t.Errorf("the first server after the refused Listen: %v", err)
+	}
+}
+
+// TestListen_RefusesADirNotItsOwn: a link where the socket's directory
+// should be, or (as root) a directory of another user, is refused and left
+// as it was.
+func TestListen_RefusesADirNotItsOwn(t *testing.T) {
+	root := t.TempDir()
+	other := filepath.Join(root, "elsewhere")
+	os.Mkdir(other, 0o755)
+	link := filepath.Join(root, "run")
+	if err := os.Symlink(other, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if _, err := Listen(filepath.Join(link, "c.sock"), nil); err == nil {
+		t.Error("Listen went through a link")
+	}
+	if fi, _ := os.Stat(other); fi.Mode().Perm() != 0o755 {
+		t.Errorf("the link's target was changed: %v", fi.Mode().Perm())
+	}
+	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+		return // owners: root only
+	}
+	theirs := filepath.Join(root, "theirs")
+	os.Mkdir(theirs, 0o755)
+	if err := os.Chown(theirs, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Listen(filepath.Join(theirs, "c.sock"), nil); err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("Listen in another user's directory: %v", err)
+	}
+	if fi, _ := os.Stat(theirs); fi.Mode().Perm() != 0o755 {
+		t.Errorf("another user's directory was changed: %v", fi.Mode().Perm())
+	}
+}
+
+// TestServer_LongRequest: a request well past a read buffer's size (an
+// alert for explain --alert, 40 KiB) is read whole.
+func TestServer_LongRequest(t *testing.T) {
+	s := serve(t, echo)
+	long := strings.Repeat("a", 40<<10)
+	var out struct{ Args []string }
+	if err := Call(context.Background(), s.Path(), Request{Command: "explain", Args: []string{long}}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Args) != 1 || out.Args[0] != long {
+		t.Errorf("the long argument came back with %d args", len(out.Args))
+	}
+}
+
+// TestServer_UnknownPeerRefused: where the OS names peers, a connection
+// whose peer it cannot name is refused, not let through.
+func TestServer_UnknownPeerRefused(t *testing.T) {
+	askPeer = func(*net.UnixConn) (Peer, error) { return Peer{}, errors.New("no credentials") }
+	t.Cleanup(func() { askPeer = peerOf })
+	s := serve(t, func(context.Context, Peer, Request) (any, error) {
+		t.Error("a request of an unknown peer reached the handler")
+		return nil, nil
+	})
+	if err := Call(context.Background(), s.Path(), Request{Command: "list"}, nil); !errors.Is(err, ErrPermission) {
+		t.Errorf("unknown peer: %v, want ErrPermission", err)
+	}
+}
+
+// TestListenOver_TakesADryRunsSocket: the daemon that holds the store
+// takes the socket from a dry run answering on it; the dry run's Close then
+// leaves the daemon's socket alone.
+func TestListenOver_TakesADryRunsSocket(t *testing.T) {
+	dry := serve(t, func(context.Context, Peer, Request) (any, error) { return "dry", nil })
+	real, err := ListenOver(dry.Path(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- real.Serve(ctx, func(context.Context, Peer, Request) (any, error) { return "real", nil })
+	}()
+	defer func() { cancel(); <-done; real.Close() }()
+	dry.Close()
+	var who string
+	if err := Call(context.Background(), real.Path(), Request{Command: "status"}, &who); err != nil || who != "real" {
+		t.Errorf("after the dry run's Close: %q %v, want the real daemon's answer", who, err)
+	}
+}
