@@ -20,9 +20,15 @@ import (
 	"github.com/threatlockdown/threatlockdown/store"
 )
 
-// callTimeout bounds a control request: an unblock of many keys runs their
-// deletes, each within its own time limit.
-const callTimeout = 5 * time.Minute
+// callTimeout bounds a control request that acts: an unblock of many keys
+// runs their deletes, each within its own time limit, a trigger its add, a
+// reload its config's checks. askTimeouts bound the questions, which a
+// daemon answers from memory: a monitor polling status learns of a daemon
+// that is stuck (stopped with SIGSTOP, wedged) in seconds, not minutes.
+var (
+	callTimeout = 5 * time.Minute
+	askTimeouts = map[string]time.Duration{"status": 30 * time.Second, "list": 30 * time.Second, "explain": 30 * time.Second}
+)
 
 // client is a control command's command line: the root, --json, and the
 // request it makes.
@@ -64,11 +70,18 @@ func (c *client) flagString(fs *flag.FlagSet, name, usage string) {
 
 // call sends the request and decodes the answer into out.
 func (c *client) call(ctx context.Context, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	within, ok := askTimeouts[c.req.Command]
+	if !ok {
+		within = callTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	err := control.Call(ctx, c.sockPath(), c.req, out)
-	if errors.Is(err, control.ErrNotRunning) {
+	switch {
+	case errors.Is(err, control.ErrNotRunning):
 		return fmt.Errorf("%w (root %s)", errNotRunning, c.Root)
+	case errors.Is(err, os.ErrDeadlineExceeded) || err != nil && ctx.Err() != nil:
+		return fmt.Errorf("the daemon did not answer %s within %v (root %s): %w", c.req.Command, within, c.Root, err)
 	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -370,5 +371,46 @@ func TestCLI_HistoryDroppedShown(t *testing.T) {
 	tldJSON(t, root, &x, "explain", "198.51.100.9")
 	if !strings.Contains(x.Note, "events dropped") || len(x.Alerts) == 0 {
 		t.Errorf("explain after drops: note %q, %d alerts", x.Note, len(x.Alerts))
+	}
+}
+
+// TestCLI_QuestionsGiveUpOnAStuckDaemon: a daemon that takes connections
+// but never answers (stopped with SIGSTOP, wedged) makes status, list and
+// explain fail with a clear error within their short limit, not the five
+// minutes an unblock may take.
+func TestCLI_QuestionsGiveUpOnAStuckDaemon(t *testing.T) {
+	root := newRoot(t, confWith(60))
+	m := Main{Root: root}
+	os.MkdirAll(filepath.Dir(m.sockPath()), 0o700)
+	ln, err := net.Listen("unix", m.sockPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	held := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(held)
+				return
+			}
+			held <- c // read nothing, answer nothing
+		}
+	}()
+	defer func() {
+		ln.Close()
+		for c := range held {
+			c.Close()
+		}
+	}()
+	saved := askTimeouts
+	askTimeouts = map[string]time.Duration{"status": 50 * time.Millisecond, "list": 50 * time.Millisecond, "explain": 50 * time.Millisecond}
+	defer func() { askTimeouts = saved }()
+	for _, args := range [][]string{{"status"}, {"list"}, {"explain", "203.0.113.9"}} {
+		_, errs, code := tld(t, root, args...)
+		if code == 0 || !strings.Contains(errs, "the daemon did not answer "+args[0]+" within 50ms") {
+			t.Errorf("%v against a stuck daemon: exit %d: %s", args, code, errs)
+		}
 	}
 }
