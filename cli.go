@@ -293,12 +293,16 @@ func cmdTrigger(ctx context.Context, args []string, s stdio) error {
 		c.flagString(fs, "srcip", "the address it acts on")
 		c.flagString(fs, "user", "the user it acts on (data.dstuser)")
 		c.flagString(fs, "timeout", "seconds until the revert (0: none)")
+		fs.BoolFunc("force", "run it for an address on the white list too", func(string) error {
+			c.req.Flags["force"] = "true"
+			return nil
+		})
 	})
 	if err != nil {
 		return err
 	}
 	if len(c.req.Args) > 0 || c.req.Flags["command"] == "" {
-		return fmt.Errorf("%w: trigger --command NAME --srcip IP [--user U] [--timeout S]", errUsage)
+		return fmt.Errorf("%w: trigger --command NAME --srcip IP [--user U] [--timeout S] [--force]", errUsage)
 	}
 	var msg string
 	if err := c.call(ctx, &msg); err != nil {

@@ -201,6 +201,16 @@ func TestCLI_ExplainTriggerReload(t *testing.T) {
 			t.Errorf("%v: exit %d: %s", args, code, errs)
 		}
 	}
+	// The white list holds for a trigger too, unless forced.
+	if _, errs, code := tld(t, root, "trigger", "--command", "test-drop", "--srcip", "198.51.100.65"); code != 1 || !strings.Contains(errs, "on the white list") {
+		t.Errorf("trigger of a white-listed address: exit %d: %s", code, errs)
+	}
+	if out, errs, code := tld(t, root, "trigger", "--command", "test-drop", "--srcip", "198.51.100.65", "--force"); code != 0 {
+		t.Fatalf("trigger --force: exit %d: %s%s", code, out, errs)
+	}
+	if c := waitCalls(t, d, 3, 5*time.Second); len(c) != 3 || !strings.HasPrefix(c[2].what, "add 198.51.100.65 continue ") {
+		t.Errorf("runs after trigger --force: %+v", c)
+	}
 
 	write(t, filepath.Join(root, "etc/ossec.conf"), strings.Replace(conf, "5712", "5713", 1), 0o644)
 	if out, errs, code := tld(t, root, "reload"); code != 0 || !strings.Contains(out, "5713") {

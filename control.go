@@ -251,7 +251,7 @@ func (m *Main) unblock(ctx context.Context, p control.Peer, r control.Request) (
 
 // trigger runs a command by hand for an address or a user.
 func (m *Main) trigger(ctx context.Context, p control.Peer, r control.Request) (string, error) {
-	t := engine.Trigger{Command: r.Flags["command"], SrcIP: r.Flags["srcip"], User: r.Flags["user"], By: p.String()}
+	t := engine.Trigger{Command: r.Flags["command"], SrcIP: r.Flags["srcip"], User: r.Flags["user"], By: p.String(), Force: r.Flags["force"] == "true"}
 	if s := r.Flags["timeout"]; s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
@@ -259,7 +259,7 @@ func (m *Main) trigger(ctx context.Context, p control.Peer, r control.Request) (
 		}
 		t.Timeout = time.Duration(n) * time.Second
 	}
-	m.d.log.With("component", "control").Info("trigger requested", "command", t.Command, "srcip", t.SrcIP, "user", t.User, "timeout", t.Timeout, "by", p)
+	m.d.log.With("component", "control").Info("trigger requested", "command", t.Command, "srcip", t.SrcIP, "user", t.User, "timeout", t.Timeout, "force", t.Force, "by", p)
 	if err := m.d.engine.Trigger(ctx, t); err != nil {
 		return "", err
 	}

@@ -53,7 +53,7 @@ var commands = []command{
 	{"list", "[--root DIR] [--json]", cmdList},
 	{"explain", "[--root DIR] [--json] IP|USER  |  --alert JSON|-", cmdExplain},
 	{"unblock", "[--root DIR] [--json] KEY|IP|USER|--all", cmdUnblock},
-	{"trigger", "[--root DIR] [--json] --command NAME --srcip IP [--user U] [--timeout S]", cmdTrigger},
+	{"trigger", "[--root DIR] [--json] --command NAME --srcip IP [--user U] [--timeout S] [--force]", cmdTrigger},
 	{"reload", "[--root DIR] [--json]", cmdReload},
 	{"service", "install|uninstall|start|stop|restart|status [--root DIR] [run's flags]", cmdService},
 	{"purge", "[--root DIR]   lift every active response and delete our state (the package's purge)", cmdPurge},

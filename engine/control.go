@@ -29,6 +29,9 @@ var (
 	// ErrInvalidTarget is a Trigger whose address or user fails the checks
 	// an alert's would (not an address, the host's own, bad characters).
 	ErrInvalidTarget = errors.New("invalid target")
+	// ErrWhiteListed is a Trigger, without Force, of an address on the
+	// white list.
+	ErrWhiteListed = errors.New("on the white list")
 )
 
 // ActiveEntry is one entry of the table as the control socket shows it.
@@ -199,6 +202,7 @@ type Trigger struct {
 	User    string        // data.dstuser, or ""
 	Timeout time.Duration // 0: stateless; forced to 0 when the command does not allow one
 	By      string        // who asked, kept in the alert's rule description
+	Force   bool          // run it for an address on the white list too
 }
 
 var triggerSeq atomic.Uint64
@@ -206,7 +210,9 @@ var triggerSeq atomic.Uint64
 // Trigger queues t's add. It returns once the add is handed to the commit
 // loop; its entry is in Active once decided. The synthetic alert is
 // checked as an alert's fields are (validate), so the host's own addresses
-// and malformed targets are refused.
+// and malformed targets are refused; an address on the white list is
+// refused too unless t.Force (Wazuh's agent_control -b skips the white
+// list; here a typo cannot block a host the white list protects).
 func (e *Engine) Trigger(ctx context.Context, t Trigger) error {
 	cfg := e.Config()
 	var cmd *Command
@@ -231,6 +237,9 @@ func (e *Engine) Trigger(ctx context.Context, t Trigger) error {
 	}
 	if reason := validate(a, e.host); reason != "" {
 		return fmt.Errorf("%w: %s", ErrInvalidTarget, reason)
+	}
+	if m := e.matcher.Load(); !t.Force && len(a.SrcIP) > 0 && m != nil && m.whiteListed(a.SrcIP) {
+		return fmt.Errorf("%s is %w (<global><white_list>): not run; --force runs it anyway", a.SrcIP, ErrWhiteListed)
 	}
 	timeout := t.Timeout
 	if !cmd.TimeoutAllowed || timeout < 0 {

@@ -121,6 +121,34 @@ func TestEngine_Trigger(t *testing.T) {
 	})
 }
 
+// TestEngine_TriggerWhiteListed: a trigger of an address on the white list
+// is refused and runs nothing, unless forced.
+func TestEngine_TriggerWhiteListed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig(time.Hour)
+		cfg.WhiteList = []WhiteListEntry{{Prefix: netip.MustParsePrefix("198.51.100.0/24")}}
+		h := startEngine(t, newMemStore(), &fakeRunner{}, cfg, "b")
+		defer h.stop()
+		ctx := context.Background()
+		tr := Trigger{Command: "firewall-drop", SrcIP: "198.51.100.9", Timeout: time.Minute}
+		if err := h.e.Trigger(ctx, tr); !errors.Is(err, ErrWhiteListed) || !strings.Contains(err.Error(), "--force") {
+			t.Errorf("trigger of a white-listed address: %v, want ErrWhiteListed naming --force", err)
+		}
+		synctest.Wait()
+		if got := h.runner.seen(); len(got) != 0 {
+			t.Errorf("ran for a white-listed address: %q", got)
+		}
+		tr.Force = true
+		if err := h.e.Trigger(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := h.runner.seen(); len(got) != 1 || !strings.HasPrefix(got[0], "add firewall-drop 198.51.100.9 continue ") {
+			t.Errorf("forced trigger ran %q", got)
+		}
+	})
+}
+
 func TestExplainConfig(t *testing.T) {
 	fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
 	cfg := &Config{
