@@ -186,6 +186,8 @@ func (e *Engine) expireNow(key string) (Entry, error) {
 	t.pending = false
 	if err != nil {
 		t.Entry = prev
+		// Its timer may have fired while it was pending, and been dropped.
+		e.timers.schedule(prev.Expires, EntryRef{Key: key, Seq: prev.Seq})
 		e.log.Error("unblock not recorded", "key", key, "err", err)
 		return Entry{}, fmt.Errorf("unblock %s not recorded, the block stays: %w", key, err)
 	}

@@ -68,6 +68,10 @@ type Engine struct {
 	table     map[string]*tableEntry
 	offences  map[string]offence
 	positions map[string]posMark // latest handled position per source
+	// cut holds, per source, the order of its first record whose jobs were
+	// dropped at stop: no position from there on is written, so the record
+	// is read again at the next start.
+	cut       map[string]uint64
 	seq       uint64
 	jobSeq    uint64
 	recSeq    uint64
@@ -91,7 +95,7 @@ func New(o Options) (*Engine, error) {
 		store: o.Store, runner: o.Runner, log: o.Logger, agentID: o.AgentID, node: o.Node, host: o.Host,
 		bootID: o.BootID, grace: o.StopGrace, flush: o.FlushEvery, now: o.Now,
 		commits: make(chan commitItem, handledRecords), bursts: make(chan struct{}, 1), timers: newTimers(), reapplied: make(chan struct{}),
-		table: map[string]*tableEntry{}, positions: map[string]posMark{},
+		table: map[string]*tableEntry{}, positions: map[string]posMark{}, cut: map[string]uint64{},
 	}
 	e.settled = sync.NewCond(&e.mu)
 	e.obs.Observer = o.Observer

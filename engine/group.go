@@ -30,6 +30,7 @@ type groupRun struct {
 	jobs   []uint64   // the job of each add
 	marks  []EntryRef // continues of a command applied after the commit
 	logs   func()     // writes the log lines of the adds applied (see Group.Apply)
+	failed bool       // its Apply failed
 }
 
 // grouping is the part of a group decided in the commit.
@@ -180,13 +181,35 @@ func (e *Engine) applyRuns(g *grouping, kernel bool) (applied []EntryRef) {
 		e.obs.ranGroup(run, start, err)
 		if err != nil {
 			// The entries stay (their reverts run); a mark stays too, so the
-			// next start applies them again.
+			// next start applies them again (see kernelMarks for runs
+			// applied before the commit).
+			run.failed = true
 			e.log.Error("group apply failed", "adds", len(run.adds), "err", err)
 			continue
 		}
 		applied = append(applied, run.marks...)
 	}
 	return applied
+}
+
+// kernelMarks returns the continues of g's runs applied before the commit
+// whose Apply failed: marked in that commit, the entries are applied again
+// at the next start, as those of a run applied after the commit are when
+// its Apply fails. Without it, such an entry would be active with nothing
+// in the kernel and nothing to put it there.
+func (g *grouping) kernelMarks() []EntryRef {
+	var marks []EntryRef
+	for _, run := range g.runs {
+		if !run.kernel || !run.failed {
+			continue
+		}
+		for i, ref := range run.refs {
+			if run.adds[i].Decision.Verdict == Continue {
+				marks = append(marks, ref)
+			}
+		}
+	}
+	return marks
 }
 
 // writeLogs starts writing the log lines of what g applied, in order.

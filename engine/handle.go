@@ -85,12 +85,22 @@ func (e *Engine) handled(ctx context.Context, r Record, a *Alert, jobs []Job, by
 	e.histMatched(a, jobs, by)
 	e.obs.handled(jobs)
 	e.backlog.wait(ctx) // too many adds waiting for a worker: the alerts wait in their file
-	select {
-	case e.commits <- commitItem{jobs: jobs, pos: mark}:
-		return nil
-	case <-ctx.Done():
-		return nil
+	if ctx.Err() == nil {
+		select {
+		case e.commits <- commitItem{jobs: jobs, pos: mark}:
+			return nil
+		case <-ctx.Done():
+		}
 	}
+	// Stopping: r's jobs are dropped. The reader may go on through its
+	// buffer meanwhile, publishing later positions; none from r's on is
+	// written, so r is read again at the next start.
+	e.mu.Lock()
+	if _, ok := e.cut[r.Pos.Source]; !ok {
+		e.cut[r.Pos.Source] = mark.order
+	}
+	e.mu.Unlock()
+	return nil
 }
 
 func (e *Engine) malformed(r Record, err error) error {
@@ -264,11 +274,13 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 	single = append(single, e.decideGroup(&b.c, g, grouped)...)
 	b.c.Jobs, b.single = single, single
 	b.c.History = e.hist.take()
+	e.mu.Lock()
 	for _, it := range items {
-		if it.pos.order > marks[it.pos.Source].order {
+		if it.pos.order > marks[it.pos.Source].order && !e.passesCut(it.pos) {
 			marks[it.pos.Source] = it.pos
 		}
 	}
+	e.mu.Unlock()
 	for src, m := range marks {
 		if m.order > written[src] && m.Source != "" {
 			b.c.Positions = append(b.c.Positions, m.Position)
@@ -276,6 +288,7 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 		}
 	}
 	e.applyRuns(g, true) // kernel timeouts: safe before the commit
+	b.c.Mark = append(b.c.Mark, g.kernelMarks()...)
 	return b
 }
 
@@ -410,6 +423,9 @@ func (e *Engine) drain(first *commitItem) (map[string]posMark, []commitItem) {
 	e.mu.Lock()
 	marks := make(map[string]posMark, len(e.positions))
 	for src, p := range e.positions {
+		if e.passesCut(p) {
+			continue
+		}
 		marks[src] = p
 	}
 	e.mu.Unlock()
@@ -427,6 +443,14 @@ func (e *Engine) drain(first *commitItem) (map[string]posMark, []commitItem) {
 	}
 	clear(marks) // records still queued may precede the snapshot
 	return marks, items
+}
+
+// passesCut reports whether p is at or past a record of its source whose
+// jobs were dropped at stop (see handled): such a position is not written.
+// e.mu is held.
+func (e *Engine) passesCut(p posMark) bool {
+	c, ok := e.cut[p.Source]
+	return ok && p.order >= c
 }
 
 // write applies c, retrying each second while the store fails. It reports

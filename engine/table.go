@@ -95,7 +95,10 @@ func legacyKeys(f Fields) []string {
 // A job that runs again after a crash and finds the generation its own
 // continue created gets continue again, with no second offence. A decision
 // waits while the key's previous one is still being written, so the writes
-// of one key reach the store in order.
+// of one key reach the store in order, and while the key's delete runs: a
+// lane is chosen from the alert's address, so the add of a key that is not
+// the address (disable-account's user) may run in another lane than the
+// delete, and must not act before the delete has.
 func (e *Engine) record(job Job, keys []string) (Decision, EntryRef, error) {
 	key := TableKey(job.Command.Executable, keys)
 	if job.Timeout <= 0 {
@@ -103,11 +106,11 @@ func (e *Engine) record(job Job, keys []string) (Decision, EntryRef, error) {
 	}
 	e.mu.Lock()
 	cur := e.table[key]
-	for cur != nil && cur.pending {
+	for cur != nil && (cur.pending || cur.deleting) {
 		e.settled.Wait()
 		cur = e.table[key]
 	}
-	if cur != nil && cur.Job == job.ID && !cur.deleting {
+	if cur != nil && cur.Job == job.ID {
 		e.mu.Unlock()
 		return Decision{Verdict: Continue, Expires: cur.Expires}, EntryRef{Key: key, Seq: cur.Seq}, nil
 	}
@@ -250,6 +253,7 @@ func (e *Engine) runDelete(ctx context.Context, entry Entry) {
 		if t := e.table[entry.Key]; t != nil && t.Seq == entry.Seq {
 			t.deleting = false
 		}
+		e.settled.Broadcast() // a decision may wait for the delete
 		e.mu.Unlock()
 		if ctx.Err() == nil {
 			e.timers.schedule(e.now().Add(retryNotStarted), ref)
@@ -291,6 +295,7 @@ func (e *Engine) forget(ref EntryRef, jobs ...uint64) {
 		delete(e.table, ref.Key)
 		e.leftTable(ref.Key)
 	}
+	e.settled.Broadcast() // a decision may wait for the delete
 	e.mu.Unlock()
 }
 

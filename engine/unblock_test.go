@@ -208,10 +208,11 @@ func TestUnblock_StoreFails(t *testing.T) {
 }
 
 // gateStore holds the first Apply that puts an entry, after arm, until
-// the gate opens.
+// the gate opens; then it fails that Apply with fail, when set.
 type gateStore struct {
 	*memStore
 	mu      sync.Mutex
+	fail    error
 	armed   bool
 	held    chan struct{} // closed once an Apply is held
 	release chan struct{}
@@ -232,8 +233,51 @@ func (g *gateStore) Apply(c Change) error {
 	if hold {
 		close(held)
 		<-release
+		if g.fail != nil {
+			return g.fail
+		}
 	}
 	return g.memStore.Apply(c)
+}
+
+// TestUnblock_StoreFailsPastTheExpiry: an unblock whose write fails after
+// the entry's own expiry passed (its timer found the entry pending, and
+// let it be) leaves the entry as it was, and its timer set again: it is
+// lifted at once, not left until a restart.
+func TestUnblock_StoreFailsPastTheExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &gateStore{memStore: newMemStore(), fail: errors.New("disk full")}
+		r := &fakeRunner{}
+		e, err := New(Options{Store: st, Runner: r, Node: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetConfig(testConfig(time.Hour))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		h := &harness{t: t, e: e, runner: r}
+		h.alert("203.0.113.7", "1.1")
+
+		time.Sleep(time.Hour - time.Second)
+		synctest.Wait()
+		st.arm()
+		unblocked := make(chan error, 1)
+		go func() { _, err := e.Unblock(context.Background(), "firewall-drop-203.0.113.7"); unblocked <- err }()
+		<-st.held
+		time.Sleep(2 * time.Second) // the entry's expiry passes while its unblock is written
+		synctest.Wait()
+		close(st.release)
+		if err := <-unblocked; !errors.Is(err, st.fail) {
+			t.Fatalf("Unblock with the store failing: %v", err)
+		}
+		synctest.Wait()
+		h.want("add firewall-drop 203.0.113.7 continue 1.1", "delete firewall-drop 203.0.113.7  1.1")
+		if a := e.Active(); len(a) != 0 {
+			t.Errorf("not lifted once past its expiry: %+v", a)
+		}
+	})
 }
 
 // TestUnblock_AlertWhileRecording: an alert for the key that comes in
