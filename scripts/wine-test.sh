@@ -13,7 +13,17 @@ fi
 prefix=$(mktemp -d)
 trap 'wineserver -k >/dev/null 2>&1 || true; rm -rf "$prefix"' EXIT
 export WINEPREFIX="$prefix" WINEDEBUG=-all WINEDLLOVERRIDES="bcryptprimitives=n"
-"$wine" wineboot -i >/dev/null 2>&1
+# Setting the prefix up failed once in a CI run, silently, and passed when
+# run again: say why, and try once more before giving up.
+if ! "$wine" wineboot -i >"$prefix/wineboot.log" 2>&1; then
+	echo "wineboot failed; once more. Its last lines:"
+	tail -n 5 "$prefix/wineboot.log"
+	wineserver -k >/dev/null 2>&1 || true
+	if ! "$wine" wineboot -i >"$prefix/wineboot.log" 2>&1; then
+		cat "$prefix/wineboot.log"
+		exit 1
+	fi
+fi
 x86_64-w64-mingw32-gcc -shared -o "$prefix/drive_c/windows/system32/bcryptprimitives.dll" \
 	platform/actions/testdata/wine/bcryptprimitives.c -ladvapi32
 GOOS=windows GOARCH=amd64 go test -count=1 -exec "$wine" ./platform/actions/
