@@ -209,6 +209,16 @@ type Reasserter interface {
 	Reassert(ctx context.Context, entries []Entry) (rest []Entry, err error)
 }
 
+// Preparer is a Runner whose built-ins set part of the OS up at their
+// first use (firewall-drop on nftables: its table, sets and chains, one
+// transaction of a few milliseconds). Prepare does it ahead, for the
+// commands of the configured responses, so that the first block after a
+// start costs what every other one does. It is cheap once done: the engine
+// calls it at each drift check, which also covers commands a reload added.
+type Preparer interface {
+	Prepare(ctx context.Context, cmds []Command) error
+}
+
 // Grouper is a Runner that can take the check_keys decisions of some
 // commands itself, in the group commit of the alerts that trigger them, and
 // apply their adds in batches: built-in actions whose keys come from the

@@ -52,12 +52,16 @@ func (e *Engine) repairLoop(ctx context.Context) {
 	backoff := time.Duration(0)
 	var notBefore time.Time // no check before this, while drift persists
 	who := ""
+	var prepared error
 	for {
 		if n := e.repair(ctx, r, who); n > 0 {
 			backoff = min(max(2*backoff, repairMinBackoff), repairMaxBackoff)
 		} else {
 			backoff = 0
 		}
+		// After the check, which sets up what it looks at anyway: the
+		// commands without blocks yet.
+		prepared = e.prepareRunner(ctx, prepared)
 		notBefore = time.Now().Add(backoff)
 		who = ""
 		select {
@@ -75,6 +79,32 @@ func (e *Engine) repairLoop(ctx context.Context) {
 		case <-time.After(time.Until(notBefore)):
 		}
 	}
+}
+
+// prepareRunner has the runner set up what the built-ins of the configured
+// responses need, ahead of their first block (see Preparer). An error is
+// logged when it differs from last, the previous call's; the first block
+// tries again anyway.
+func (e *Engine) prepareRunner(ctx context.Context, last error) error {
+	p, ok := e.runner.(Preparer)
+	cfg := e.Config()
+	if !ok || cfg == nil || cfg.Disabled {
+		return nil
+	}
+	seen := make(map[*Command]bool, len(cfg.Responses))
+	cmds := make([]Command, 0, len(cfg.Responses))
+	for _, r := range cfg.Responses {
+		if r.Disabled || r.Command == nil || seen[r.Command] {
+			continue
+		}
+		seen[r.Command] = true
+		cmds = append(cmds, *r.Command)
+	}
+	err := p.Prepare(ctx, cmds)
+	if err != nil && (last == nil || err.Error() != last.Error()) {
+		e.log.Warn("could not set up ahead of the first block; the first block tries again", "err", err)
+	}
+	return err
 }
 
 // debounce lets the rest of a flush's reports arrive before one look; it

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -171,5 +173,72 @@ func TestGroup_RepeatsCoalesce(t *testing.T) {
 		if p, _ := w.store.Params("firewall-drop-198.18.0.1"); len(p) == 0 {
 			t.Error("the first add's alert was not kept")
 		}
+	})
+}
+
+// preparingRunner is a repairRunner that records what it is asked to
+// prepare, and fails while fail is set.
+type preparingRunner struct {
+	*repairRunner
+	prepared [][]string // executables of each call
+	fail     error
+}
+
+func (r *preparingRunner) Prepare(_ context.Context, cmds []Command) error {
+	var exes []string
+	for _, c := range cmds {
+		exes = append(exes, c.Executable)
+	}
+	r.prepared = append(r.prepared, exes)
+	return r.fail
+}
+
+// TestRepair_PreparesConfiguredCommands: at start, and at each check
+// after, the runner is asked to prepare the command of every enabled
+// response once, before any alert, so that the first block costs what the
+// others do.
+func TestRepair_PreparesConfiguredCommands(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(0)
+		r := &preparingRunner{repairRunner: &repairRunner{worldRunner: &worldRunner{w: w, kernel: true}, changes: make(chan string, 1)}}
+		r.fail = errors.New("no nf_tables")
+		e, err := New(Options{Store: worldStore{w, 0}, Runner: r, Node: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw := &Command{Name: "firewall-drop", Executable: "firewall-drop", TimeoutAllowed: true}
+		hd := &Command{Name: "host-deny", Executable: "host-deny", TimeoutAllowed: true}
+		off := &Command{Name: "route-null", Executable: "route-null", TimeoutAllowed: true}
+		e.SetConfig(&Config{Commands: []*Command{fw, hd, off}, Responses: []*Response{
+			{Command: fw, RulesID: []string{"5712"}, Timeout: time.Hour},
+			{Command: hd, Level: 10},
+			{Command: fw, Level: 12, Timeout: time.Hour}, // the same command again
+			{Command: off, Level: 3, Disabled: true},
+		}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		synctest.Wait()
+		want := []string{"firewall-drop", "host-deny"}
+		if len(r.prepared) != 1 || !slices.Equal(r.prepared[0], want) {
+			t.Fatalf("prepared at start %v, want once %v", r.prepared, want)
+		}
+
+		// It failed: the next check tries again.
+		time.Sleep(repairEvery)
+		synctest.Wait()
+		if len(r.prepared) != 2 || !slices.Equal(r.prepared[1], want) {
+			t.Fatalf("after a failed prepare and a check: prepared %v, want %v twice", r.prepared, want)
+		}
+
+		// A reload that turns active response off prepares nothing more.
+		e.SetConfig(&Config{Disabled: true, Commands: []*Command{fw}, Responses: []*Response{{Command: fw, Level: 3}}})
+		time.Sleep(repairEvery)
+		synctest.Wait()
+		if len(r.prepared) != 2 {
+			t.Errorf("prepared %v with active response disabled", r.prepared[2:])
+		}
+		cancel()
+		<-done
 	})
 }

@@ -167,6 +167,22 @@ func (r *Runner) Missing(ctx context.Context, entries []*engine.Entry) ([]*engin
 	return r.Builtins.Missing(ctx, mine)
 }
 
+// Prepare sets up, ahead of their first block, what the built-ins among
+// cmds need in the OS (firewall-drop's nftables table); nothing for scripts
+// or in a dry run.
+func (r *Runner) Prepare(ctx context.Context, cmds []engine.Command) error {
+	if r.DryRun || r.Builtins == nil {
+		return nil
+	}
+	mine := make([]engine.Command, 0, len(cmds))
+	for _, c := range cmds {
+		if r.Builtin(c.Executable) {
+			mine = append(mine, c)
+		}
+	}
+	return r.Builtins.Prepare(ctx, mine)
+}
+
 // Changes reports changes by other processes to what the built-ins own.
 func (r *Runner) Changes() <-chan string {
 	if r.DryRun || r.Builtins == nil {

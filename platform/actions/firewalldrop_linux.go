@@ -207,6 +207,20 @@ func (f *FirewallDrop) present(ctx context.Context) (func(Target) bool, error) {
 	return func(t Target) bool { return in[t.Addr.Unmap()] }, nil
 }
 
+// prepare chooses the backend and, with nftables, sets the table up.
+func (f *FirewallDrop) prepare(context.Context) error {
+	fw, err := f.backend()
+	if err != nil {
+		return fmt.Errorf("firewall-drop: %w", err)
+	}
+	if nft, ok := fw.(*nftBackend); ok {
+		if err := nft.prepare(); err != nil {
+			return fmt.Errorf("firewall-drop: nftables: %w", err)
+		}
+	}
+	return nil
+}
+
 // watch reports changes that other processes make to our nftables table.
 func (f *FirewallDrop) watch(notify func(who string)) error {
 	f.mu.Lock()

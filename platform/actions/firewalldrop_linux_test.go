@@ -4,11 +4,14 @@ import (
 	"context"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/nftables"
+
+	"github.com/threatlockdown/threatlockdown/engine"
 )
 
 // nsFirewallDrop is firewall-drop working inside n's host namespace.
@@ -353,4 +356,76 @@ func TestFirewallDrop_PresentAndWatch(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the delete by nft was not reported")
 	}
+}
+
+// TestRunner_PrepareSetsTheTableUp: the daemon prepares firewall-drop at
+// start, so that the first block does not pay for setting the table up;
+// preparing again changes nothing in the kernel.
+func TestRunner_PrepareSetsTheTableUp(t *testing.T) {
+	t.Parallel()
+	n := newTestNetns(t)
+	r := NewRunner(Config{Exec: n.exec()}, nil)
+	r.newAction = func(name string, cfg Config) (Action, bool) {
+		a, ok := New(name, cfg)
+		if f, isFD := a.(*FirewallDrop); isFD {
+			f.nftOpts = []nftables.ConnOption{nftables.WithNetNSFd(n.fd)}
+		}
+		return a, ok
+	}
+	t.Cleanup(func() { r.Close() })
+	c, err := nftables.New(nftables.WithNetNSFd(n.fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := &nftables.Table{Family: nftables.TableFamilyINet, Name: nftTableName}
+	handles := func() []uint64 {
+		t.Helper()
+		var hs []uint64
+		for _, chain := range []string{"input", "forward"} {
+			rules, err := c.GetRules(table, &nftables.Chain{Name: chain, Table: table})
+			if err != nil {
+				t.Fatalf("rules of chain %s: %v", chain, err)
+			}
+			for _, rule := range rules {
+				hs = append(hs, rule.Handle)
+			}
+		}
+		return hs
+	}
+	if _, err := c.ListTableOfFamily(nftTableName, nftables.TableFamilyINet); err == nil {
+		t.Fatal("the table is there before anything ran")
+	}
+
+	cmds := []engine.Command{
+		{Name: "firewall-drop", Executable: "firewall-drop"},
+		{Name: "host-deny", Executable: "host-deny"},
+		{Name: "no-such-builtin", Executable: "no-such-builtin"},
+	}
+	if err := r.Prepare(context.Background(), cmds); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	first := handles()
+	if len(first) != 4 {
+		t.Fatalf("after prepare the chains hold %d rules, want 4 (input and forward, v4 and v6)", len(first))
+	}
+	if got := nftElements(t, n); len(got) != 0 {
+		t.Errorf("prepare blocked %v", got)
+	}
+	if err := r.Prepare(context.Background(), cmds); err != nil {
+		t.Fatalf("prepare again: %v", err)
+	}
+	if again := handles(); !slices.Equal(first, again) {
+		t.Errorf("preparing again rewrote the rules: handles %v, then %v", first, again)
+	}
+	a, err := r.action("firewall-drop", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Add(context.Background(), Target{Addr: n.b4}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if again := handles(); !slices.Equal(first, again) {
+		t.Errorf("the first block after prepare set the table up again: handles %v, then %v", first, again)
+	}
+	n.assertBlocked(t, n.a4, true)
 }

@@ -59,6 +59,13 @@ func (b *nftBackend) ensure() error {
 	return nil
 }
 
+// prepare sets the table up unless done.
+func (b *nftBackend) prepare() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ensure()
+}
+
 // nftDropFrom is "meta nfproto P PAYLOAD-saddr @set counter drop": the
 // source address sits at offset off of the network header and is as long as
 // the set's key.

@@ -120,6 +120,32 @@ func (r *Runner) Reassert(ctx context.Context, entries []engine.Entry) (rest []e
 	return rest, errors.Join(errs...)
 }
 
+// Prepare sets up the actions of cmds that set something up in the OS at
+// their first use (firewall-drop on nftables: its table), so that their
+// first block costs what the others do. An action already set up does
+// nothing. A command whose action cannot be made is left for its first
+// run to report.
+func (r *Runner) Prepare(ctx context.Context, cmds []engine.Command) error {
+	var errs []error
+	for _, c := range cmds {
+		name := baseName(c.Executable)
+		a, err := r.action(name, c.ExtraArgs)
+		if err != nil {
+			continue
+		}
+		if p, ok := a.(preparer); ok {
+			errs = append(errs, p.prepare(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// preparer is implemented by actions that set something up in the OS at
+// their first use.
+type preparer interface {
+	prepare(ctx context.Context) error
+}
+
 // addMany adds blocks with the action named name, in one batch if it can.
 func (r *Runner) addMany(ctx context.Context, name string, extra []string, blocks []Block) error {
 	a, err := r.action(name, extra)
