@@ -114,6 +114,9 @@ func (e *Engine) Unblock(ctx context.Context, key string) (Entry, error) {
 		return Entry{}, ctx.Err()
 	}
 	entry, err := e.expireNow(key)
+	if errors.Is(err, errLiftedMeanwhile) {
+		return entry, nil // its own expiry lifted it while we waited
+	}
 	if err != nil {
 		return Entry{}, err
 	}
@@ -154,14 +157,31 @@ func (e *Engine) Unblock(ctx context.Context, key string) (Entry, error) {
 // key active, due now: an abort restarts its timer, as one would just
 // before a timer's delete), timers and drift repair leave it alone, and
 // no second Unblock writes it too.
+//
+// A key whose delete is already running (its timer fired) is waited for
+// too: when that delete lifts it, expireNow returns the entry it lifted
+// and errLiftedMeanwhile (ErrStillActive if an alert blocked the key again
+// right after); when the delete could not run, the entry is due and goes
+// on as any due entry.
 func (e *Engine) expireNow(key string) (Entry, error) {
 	e.mu.Lock()
 	t := e.table[key]
-	for t != nil && t.pending {
+	var lifting *Entry
+	for t != nil && (t.pending || t.deleting) {
+		if t.deleting {
+			lifting = t.Entry
+		}
 		e.settled.Wait()
 		t = e.table[key]
 	}
-	if t == nil || t.deleting {
+	switch {
+	case lifting != nil && t == nil:
+		e.mu.Unlock()
+		return *lifting, errLiftedMeanwhile
+	case lifting != nil && t.Seq != lifting.Seq: // an alert blocked it again since
+		e.mu.Unlock()
+		return Entry{}, fmt.Errorf("%w: %s until %s", ErrStillActive, key, t.Expires.Format(time.RFC3339))
+	case t == nil:
 		e.mu.Unlock()
 		return Entry{}, fmt.Errorf("%w: %q", ErrNotActive, key)
 	}
@@ -193,6 +213,10 @@ func (e *Engine) expireNow(key string) (Entry, error) {
 	}
 	return due, nil
 }
+
+// errLiftedMeanwhile is expireNow's: the key's own delete, already running,
+// lifted it.
+var errLiftedMeanwhile = errors.New("lifted by its own expiry meanwhile")
 
 // Trigger is a response run by hand (Wazuh's agent_control -b): the
 // command of that name from the running config, for an alert that carries

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -180,6 +181,7 @@ func TestGroup_RepeatsCoalesce(t *testing.T) {
 // prepare, and fails while fail is set.
 type preparingRunner struct {
 	*repairRunner
+	mu       sync.Mutex
 	prepared [][]string // executables of each call
 	fail     error
 }
@@ -189,8 +191,17 @@ func (r *preparingRunner) Prepare(_ context.Context, cmds []Command) error {
 	for _, c := range cmds {
 		exes = append(exes, c.Executable)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.prepared = append(r.prepared, exes)
 	return r.fail
+}
+
+// calls returns the executables of each call so far.
+func (r *preparingRunner) calls() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.prepared)
 }
 
 // TestRepair_PreparesConfiguredCommands: at start, and at each check
@@ -220,23 +231,23 @@ func TestRepair_PreparesConfiguredCommands(t *testing.T) {
 		go func() { done <- e.Run(ctx) }()
 		synctest.Wait()
 		want := []string{"firewall-drop", "host-deny"}
-		if len(r.prepared) != 1 || !slices.Equal(r.prepared[0], want) {
-			t.Fatalf("prepared at start %v, want once %v", r.prepared, want)
+		if got := r.calls(); len(got) != 1 || !slices.Equal(got[0], want) {
+			t.Fatalf("prepared at start %v, want once %v", got, want)
 		}
 
 		// It failed: the next check tries again.
 		time.Sleep(repairEvery)
 		synctest.Wait()
-		if len(r.prepared) != 2 || !slices.Equal(r.prepared[1], want) {
-			t.Fatalf("after a failed prepare and a check: prepared %v, want %v twice", r.prepared, want)
+		if got := r.calls(); len(got) != 2 || !slices.Equal(got[1], want) {
+			t.Fatalf("after a failed prepare and a check: prepared %v, want %v twice", got, want)
 		}
 
 		// A reload that turns active response off prepares nothing more.
 		e.SetConfig(&Config{Disabled: true, Commands: []*Command{fw}, Responses: []*Response{{Command: fw, Level: 3}}})
 		time.Sleep(repairEvery)
 		synctest.Wait()
-		if len(r.prepared) != 2 {
-			t.Errorf("prepared %v with active response disabled", r.prepared[2:])
+		if got := r.calls(); len(got) != 2 {
+			t.Errorf("prepared %v with active response disabled", got[2:])
 		}
 		cancel()
 		<-done

@@ -339,3 +339,53 @@ func TestUnblock_AlertWhileRecording(t *testing.T) {
 		}
 	})
 }
+
+// TestUnblock_WhileItsExpiryRuns: an unblock asked while the key's own
+// delete runs (its timer fired a moment before) waits for that delete and
+// succeeds with the entry it lifted; it runs no second delete. Asked
+// again, the key is not active.
+func TestUnblock_WhileItsExpiryRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		deleting, release := make(chan struct{}), make(chan struct{})
+		r := &fakeRunner{hook: func(inv Invocation) {
+			if inv.Op == OpDelete {
+				close(deleting)
+				<-release
+			}
+		}}
+		h := startEngine(t, st, r, testConfig(time.Hour), "boot")
+		defer h.stop()
+		const key = "firewall-drop-203.0.113.7"
+		h.alert("203.0.113.7", "1.1")
+		synctest.Wait()
+
+		time.Sleep(time.Hour)
+		<-deleting // the timer's delete runs
+		type result struct {
+			entry Entry
+			err   error
+		}
+		unblocked := make(chan result, 1)
+		go func() { en, err := h.e.Unblock(context.Background(), key); unblocked <- result{en, err} }()
+		synctest.Wait()
+		select {
+		case res := <-unblocked:
+			t.Fatalf("Unblock returned while the key's delete ran: %+v", res)
+		default:
+		}
+		close(release)
+		res := <-unblocked
+		if res.err != nil || res.entry.Key != key {
+			t.Fatalf("Unblock during the key's own delete: %+v, %v", res.entry, res.err)
+		}
+		synctest.Wait()
+		h.want("add firewall-drop 203.0.113.7 continue 1.1", "delete firewall-drop 203.0.113.7  1.1")
+		if a := h.e.Active(); len(a) != 0 {
+			t.Errorf("still active: %+v", a)
+		}
+		if _, err := h.e.Unblock(context.Background(), key); !errors.Is(err, ErrNotActive) {
+			t.Errorf("Unblock of a lifted key: %v, want ErrNotActive", err)
+		}
+	})
+}
