@@ -320,19 +320,32 @@ func (e *Engine) reapply(ctx context.Context, active []Entry, done Change, reboo
 			e.log.Error("batch re-apply", "err", err)
 		}
 	}
-	var runs sync.WaitGroup
-	for _, en := range rest {
-		runs.Add(1)
-		if !e.disp.submit(ctx, en.Lane, func(ctx context.Context) { defer runs.Done(); e.runReassert(ctx, en) }) {
-			runs.Done()
+	// finished closes when the last run ends. A count, not a WaitGroup and
+	// a goroutine to wait on it: runs the dispatcher drops at stop never
+	// end, and such a goroutine would wait for them for ever.
+	finished := make(chan struct{})
+	var left atomic.Int64
+	left.Store(int64(len(rest)) + 1)
+	ended := func() {
+		if left.Add(-1) == 0 {
+			close(finished)
 		}
 	}
-	finished := make(chan struct{})
-	go func() { runs.Wait(); close(finished) }()
+	for _, en := range rest {
+		if !e.disp.submit(ctx, en.Lane, func(ctx context.Context) { defer ended(); e.runReassert(ctx, en) }) {
+			ended()
+		}
+	}
+	ended()
 	select {
 	case <-finished:
 	case <-ctx.Done():
-		return // stopping: the boot id and the marks stay, and the next start re-applies
+	}
+	if ctx.Err() != nil {
+		// Stopping: runs were cut short or dropped (the batch too: it
+		// returns when ctx ends). The boot id and the marks stay, and the
+		// next start re-applies.
+		return
 	}
 	e.timers.scheduleEntries(active)
 	if err := e.store.Apply(done); err != nil {

@@ -538,3 +538,49 @@ func TestEngine_NoPositionPastAGroupGivenUp(t *testing.T) {
 		h.want() // nothing ran: both alerts are read again at the next start
 	})
 }
+
+// stuckRunner's runs last until their context ends.
+type stuckRunner struct{}
+
+func (stuckRunner) Run(ctx context.Context, _ Invocation, _ CheckKeys) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestEngine_RebootStoppedWithReappliesQueued: stopped while re-applying
+// after a reboot, with more runs queued than workers, the engine leaves
+// nothing behind (synctest fails a test whose goroutines stay blocked),
+// and the next start re-applies again: the boot id is not recorded.
+func TestEngine_RebootStoppedWithReappliesQueued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newMemStore()
+		st.st.BootID = "boot1"
+		fw := *testConfig(time.Hour).Commands[0]
+		for i := range 3 {
+			ip := fmt.Sprintf("203.0.113.%d", i+1)
+			key := TableKey(fw.Executable, []string{ip})
+			st.st.Entries = append(st.st.Entries, Entry{Key: key, Seq: uint64(i + 1), Lane: key, Command: &fw,
+				Fields:  Fields{User: "-", SrcIP: ip, AlertID: fmt.Sprint(i), RuleID: "5712", Location: "-", Filename: "-"},
+				Expires: time.Now().Add(time.Hour), Offences: 1})
+		}
+		e, err := New(Options{Store: st, Runner: stuckRunner{}, BootID: "boot2", Workers: 1, StopGrace: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetConfig(testConfig(time.Hour))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		synctest.Wait() // one run started, two queued behind the only worker
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if st.st.BootID != "boot1" {
+			t.Errorf("boot id %q recorded though the re-apply was cut short", st.st.BootID)
+		}
+	})
+}
