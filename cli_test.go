@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -342,7 +343,8 @@ func (s *blockingStore) Apply(c engine.Change) error {
 // TestCLI_HistoryDroppedShown: once more history events wait for one commit
 // than the daemon keeps (a store that cannot keep up, a storm of alerts
 // from white-listed addresses), status counts them, and explain lists a
-// target's triggering alerts from the file with a note.
+// target's triggering alerts from the file with a note; once the daemon
+// has stopped, explain still says when events were dropped.
 func TestCLI_HistoryDroppedShown(t *testing.T) {
 	if raceEnabled {
 		// Over 65,536 events through the race detector, beside the other
@@ -355,7 +357,8 @@ func TestCLI_HistoryDroppedShown(t *testing.T) {
 	d := startInProcessWith(t, root, func(h *testHooks) {
 		h.wrapStore = func(s engine.Store) engine.Store { st.Store = s; return st }
 	}, "--log-level", "warn") // not a line per skipped alert: 65,536 and more
-	t.Cleanup(func() { close(st.release) }) // before the daemon stops: cleanups run last first
+	release := sync.OnceFunc(func() { close(st.release) })
+	t.Cleanup(release) // before the daemon stops: cleanups run last first
 	st.armed.Store(true)
 	var chunk strings.Builder
 	for i := range 20_000 {
@@ -381,6 +384,16 @@ func TestCLI_HistoryDroppedShown(t *testing.T) {
 	tldJSON(t, root, &x, "explain", "198.51.100.9")
 	if !strings.Contains(x.Note, "events dropped") || len(x.Alerts) == 0 {
 		t.Errorf("explain after drops: note %q, %d alerts", x.Note, len(x.Alerts))
+	}
+
+	release()
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+	x = explainView{}
+	tldJSON(t, root, &x, "explain", "198.51.100.9")
+	if !strings.Contains(x.Note, "history: events were dropped at") || len(x.Alerts) == 0 {
+		t.Errorf("explain with the daemon stopped: note %q, %d alerts", x.Note, len(x.Alerts))
 	}
 }
 

@@ -88,8 +88,10 @@ type explainFunc func(alert []byte) (engine.Explanation, error)
 // explainRequest answers explain: --alert explains that alert; otherwise
 // the one argument is an address or a user, whose history hist holds (nil:
 // a store that keeps none). dropped is how many history events the running
-// daemon dropped in storms (0 offline): with any, the history may lack some
-// of the target's, so the alerts that trigger a response are listed too.
+// daemon dropped in storms (0 offline); hist's HistoryGap says when the
+// last were, this run or one before. With either, the history may lack
+// some of the target's, so the alerts that trigger a response are listed
+// too.
 func (m *Main) explainRequest(r control.Request, explain explainFunc, active []engine.ActiveEntry, hist engine.HistoryReader, dropped uint64) (explainView, error) {
 	if a, ok := r.Flags["alert"]; ok {
 		if len(r.Args) > 0 {
@@ -110,9 +112,13 @@ func (m *Main) explainRequest(r control.Request, explain explainFunc, active []e
 	active = slices.DeleteFunc(slices.Clone(active), func(a engine.ActiveEntry) bool { return !names(a.Key, a.Fields) })
 	x.Active = append(x.Active, entryViews(active)...)
 	var notes []string
+	var gap time.Time
 	if hist != nil {
 		evs, err := hist.History(who)
 		if err != nil {
+			return explainView{}, err
+		}
+		if gap, err = hist.HistoryGap(); err != nil {
 			return explainView{}, err
 		}
 		for _, ev := range evs {
@@ -123,7 +129,7 @@ func (m *Main) explainRequest(r control.Request, explain explainFunc, active []e
 			})
 		}
 	}
-	untriggeredOnly := len(x.History) > 0 && dropped == 0
+	untriggeredOnly := len(x.History) > 0 && dropped == 0 && gap.IsZero()
 	switch {
 	case hist == nil:
 		notes = append(notes, "history: none, this store keeps none")
@@ -132,9 +138,17 @@ func (m *Main) explainRequest(r control.Request, explain explainFunc, active []e
 	default:
 		notes = append(notes, fmt.Sprintf("history: none for %s in the store (kept from this version on, 7 days by default; none with --history 0)", who))
 	}
-	if dropped > 0 {
+	const mayLack = "it may lack some of %s's, so the alerts below include those that trigger a response"
+	switch {
+	case dropped > 0 && !gap.IsZero():
+		notes = append(notes, fmt.Sprintf("history: %d events dropped since the daemon started, the latest stored one at %s "+
+			"(more came in a storm than one commit takes): "+mayLack, dropped, stamp(gap), who))
+	case dropped > 0:
 		notes = append(notes, fmt.Sprintf("history: %d events dropped since the daemon started (more came in a storm than one commit takes): "+
-			"it may lack some of %s's, so the alerts below include those that trigger a response", dropped, who))
+			mayLack, dropped, who))
+	case !gap.IsZero():
+		notes = append(notes, fmt.Sprintf("history: events were dropped at %s (more came in a storm than one commit takes): "+
+			mayLack, stamp(gap), who))
 	}
 	var scanned []string
 	for _, path := range m.alertFiles() {
@@ -276,18 +290,27 @@ func (c *client) offlineStore(who string) ([]engine.ActiveEntry, engine.HistoryR
 	if err != nil {
 		return nil, nil, err
 	}
-	return active, readHistory(evs), nil
+	gap, err := db.HistoryGap()
+	if err != nil {
+		return nil, nil, err
+	}
+	return active, readHistory{evs, gap}, nil
 }
 
 // noHistory is the history of a store that does not exist yet.
 type noHistory struct{}
 
 func (noHistory) History(string) ([]engine.HistoryEvent, error) { return nil, nil }
+func (noHistory) HistoryGap() (time.Time, error)                { return time.Time{}, nil }
 
 // readHistory is history read already, for explainRequest.
-type readHistory []engine.HistoryEvent
+type readHistory struct {
+	events []engine.HistoryEvent
+	gap    time.Time
+}
 
-func (r readHistory) History(string) ([]engine.HistoryEvent, error) { return r, nil }
+func (r readHistory) History(string) ([]engine.HistoryEvent, error) { return r.events, nil }
+func (r readHistory) HistoryGap() (time.Time, error)                { return r.gap, nil }
 
 // parseHistory reads --history: a Go duration ("36h") or whole days
 // ("7d"); 0 keeps none.

@@ -148,7 +148,7 @@ func TestExplain_NoHistory(t *testing.T) {
 		}
 	}
 	// With a history, only the alert that triggered nothing comes from the file.
-	hist := readHistory{{Target: "203.0.113.80", Time: time.Now(), Outcome: engine.HistoryApplied, AlertID: "41.1"}}
+	hist := readHistory{events: []engine.HistoryEvent{{Target: "203.0.113.80", Time: time.Now(), Outcome: engine.HistoryApplied, AlertID: "41.1"}}}
 	x, err := m.explainRequest(req, explain, nil, hist, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +167,24 @@ func TestExplain_NoHistory(t *testing.T) {
 		!strings.Contains(x.Note, "history: 7 events dropped") || !strings.Contains(x.Note, "alerts: the last 20") ||
 		strings.Contains(x.Note, "trigger no response") {
 		t.Errorf("with history dropped: %+v", x)
+	}
+	// Events dropped before a restart, or while no daemon runs: the store
+	// says when, and the note says so without a count.
+	hist.gap = time.Date(2026, 12, 3, 9, 30, 0, 0, time.Local)
+	x, err = m.explainRequest(req, explain, nil, hist, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.History) != 1 || len(x.Alerts) != 2 || x.Alerts[0].ID != "41.1" ||
+		!strings.Contains(x.Note, "history: events were dropped at 2026-12-03 09:30:00") {
+		t.Errorf("with a gap in the store: %+v", x)
+	}
+	x, err = m.explainRequest(req, explain, nil, hist, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Alerts) != 2 || !strings.Contains(x.Note, "history: 7 events dropped since the daemon started, the latest stored one at 2026-12-03 09:30:00") {
+		t.Errorf("with both: %+v", x)
 	}
 }
 

@@ -318,6 +318,12 @@ type Change struct {
 	BootID    string // recorded when not empty
 	// History is what happened to targets, for explain (see history.go).
 	History []HistoryEvent
+	// HistoryGap is the latest time (the engine's clock) at which history
+	// events were dropped since the commit before: more came than the store
+	// took. Zero when none were. A store that keeps history keeps the
+	// latest, so that explain can say, after a restart too, that the
+	// history may lack some events.
+	HistoryGap time.Time
 }
 
 // State is everything the store holds, read once at start.

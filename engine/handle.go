@@ -273,7 +273,7 @@ func (e *Engine) prepare(first *commitItem, written map[string]uint64) *batch {
 	b := &batch{g: g, marks: marks, records: len(items)}
 	single = append(single, e.decideGroup(&b.c, g, grouped)...)
 	b.c.Jobs, b.single = single, single
-	b.c.History = e.hist.take()
+	b.c.History, b.c.HistoryGap = e.hist.take()
 	e.mu.Lock()
 	for _, it := range items {
 		if it.pos.order > marks[it.pos.Source].order && !e.passesCut(it.pos) {
@@ -401,6 +401,9 @@ func mergeBatches(bs []*batch) (Change, int) {
 		c.Jobs = append(c.Jobs, b.c.Jobs...)
 		c.Positions = append(c.Positions, b.c.Positions...)
 		c.History = append(c.History, b.c.History...)
+		if b.c.HistoryGap.After(c.HistoryGap) {
+			c.HistoryGap = b.c.HistoryGap
+		}
 		for k, n := range b.c.Offences {
 			c.Offences[k] = n
 		}
@@ -472,5 +475,5 @@ func (e *Engine) write(ctx context.Context, c Change, records int) bool {
 func isEmpty(c Change) bool {
 	return len(c.Put) == 0 && len(c.Del) == 0 && len(c.Jobs) == 0 && len(c.DoneJobs) == 0 &&
 		len(c.Mark) == 0 && len(c.Unmark) == 0 && len(c.Offences) == 0 && len(c.Positions) == 0 && c.BootID == "" &&
-		len(c.History) == 0
+		len(c.History) == 0 && c.HistoryGap.IsZero()
 }

@@ -56,6 +56,10 @@ const (
 type HistoryReader interface {
 	// History returns the events kept for target, oldest first.
 	History(target string) ([]HistoryEvent, error)
+	// HistoryGap returns the latest time events were dropped (see
+	// Change.HistoryGap), zero when none were within the window kept:
+	// the history may lack events of any target from then.
+	HistoryGap() (time.Time, error)
 }
 
 // MaxHistoryTarget bounds a history target: longer ones (only a bad
@@ -87,6 +91,7 @@ type history struct {
 	npending   int
 	strs       map[string]string // see shared
 	dropped    uint64
+	gap        time.Time            // the latest dropped event's time, not yet taken
 	jobs       map[uint64]*jobAlert // by job id, from Handle to the end of its add
 	unblocking map[EntryRef]bool    // deletes Unblock asked for
 }
@@ -106,6 +111,9 @@ func (h *history) push(ev HistoryEvent) {
 	defer h.mu.Unlock()
 	if h.npending >= maxPendingHistory {
 		h.dropped++
+		if ev.Time.After(h.gap) {
+			h.gap = ev.Time
+		}
 		return
 	}
 	if n := len(h.pending); n == 0 || len(h.pending[n-1]) == historyChunk {
@@ -142,16 +150,17 @@ const maxSharedStrings = 256
 const historyChunk = 512
 
 // take returns the events waiting, for the Change being prepared, with
-// repeats merged (see HistoryEvent.Repeats).
-func (h *history) take() []HistoryEvent {
+// repeats merged (see HistoryEvent.Repeats), and the time of the latest
+// event dropped since the last take (zero if none was).
+func (h *history) take() ([]HistoryEvent, time.Time) {
 	h.mu.Lock()
-	chunks := h.pending
-	h.pending, h.npending = nil, 0
+	chunks, gap := h.pending, h.gap
+	h.pending, h.npending, h.gap = nil, 0, time.Time{}
 	h.mu.Unlock()
 	if len(chunks) == 1 {
-		return mergeRepeats(chunks[0])
+		return mergeRepeats(chunks[0]), gap
 	}
-	return mergeRepeats(slices.Concat(chunks...))
+	return mergeRepeats(slices.Concat(chunks...)), gap
 }
 
 // HistoryAlike reports whether a and b are the same thing happening again

@@ -37,23 +37,24 @@ func TestHistory_MergeRepeats(t *testing.T) {
 
 // TestHistory_PendingInOrder: the events pushed come back from take in
 // order, however many chunks they fill; past maxPendingHistory they are
-// dropped and counted, and after a take the room is there again.
+// dropped and counted, the take after says when the latest dropped one
+// happened, and after a take the room is there again.
 func TestHistory_PendingInOrder(t *testing.T) {
 	var h history
 	n := 3*historyChunk + 7
 	for i := range n {
 		h.push(HistoryEvent{Target: fmt.Sprintf("2001:db8::%x", i), AlertID: fmt.Sprint(i), Outcome: HistoryApplied})
 	}
-	evs := h.take()
-	if len(evs) != n {
-		t.Fatalf("took %d events, want %d", len(evs), n)
+	evs, gap := h.take()
+	if len(evs) != n || !gap.IsZero() {
+		t.Fatalf("took %d events (gap %v), want %d and no gap", len(evs), gap, n)
 	}
 	for i, ev := range evs {
 		if ev.AlertID != fmt.Sprint(i) {
 			t.Fatalf("event %d is alert %s", i, ev.AlertID)
 		}
 	}
-	if evs := h.take(); len(evs) != 0 {
+	if evs, _ := h.take(); len(evs) != 0 {
 		t.Errorf("a second take gave %d events", len(evs))
 	}
 
@@ -63,13 +64,16 @@ func TestHistory_PendingInOrder(t *testing.T) {
 	if h.dropped != 5 {
 		t.Errorf("dropped %d, want 5", h.dropped)
 	}
-	evs = h.take() // all alike: merged into one
+	evs, gap = h.take() // all alike: merged into one
 	if len(evs) != 1 || evs[0].Repeats != maxPendingHistory-1 || evs[0].LastAlertID != fmt.Sprint(maxPendingHistory-1) {
 		t.Fatalf("took %+v, want one event repeated %d times", evs, maxPendingHistory-1)
 	}
+	if want := time.Unix(maxPendingHistory+4, 0); !gap.Equal(want) {
+		t.Errorf("gap %v, want the last dropped event's time %v", gap, want)
+	}
 	h.push(HistoryEvent{Target: "198.51.100.2", Outcome: HistoryApplied})
-	if evs := h.take(); len(evs) != 1 {
-		t.Errorf("after a take, %d events pushed, want 1", len(evs))
+	if evs, gap := h.take(); len(evs) != 1 || !gap.IsZero() {
+		t.Errorf("after a take, %d events pushed (gap %v), want 1 and no gap", len(evs), gap)
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -15,7 +16,7 @@ func (db *DB) Apply(c engine.Change) error {
 		return fmt.Errorf("apply: %w", ErrClosed)
 	}
 	if db.hist.window < 0 {
-		c.History = nil // kept nowhere
+		c.History, c.HistoryGap = nil, time.Time{} // kept nowhere
 	}
 	if isEmpty(c) {
 		return nil
@@ -47,7 +48,7 @@ func (db *DB) commit(fn func(*bolt.Tx) error) error {
 func isEmpty(c engine.Change) bool {
 	return len(c.Put) == 0 && len(c.Del) == 0 && len(c.Mark) == 0 && len(c.Unmark) == 0 &&
 		len(c.Jobs) == 0 && len(c.DoneJobs) == 0 && len(c.Offences) == 0 && len(c.Positions) == 0 &&
-		c.BootID == "" && len(c.History) == 0
+		c.BootID == "" && len(c.History) == 0 && c.HistoryGap.IsZero()
 }
 
 // encoded is a Change with its values already encoded (and Params
@@ -128,7 +129,7 @@ func (w *encoded) write(tx *bolt.Tx) error {
 	b := bucketsOf(tx)
 	steps := []func(*buckets) error{
 		w.putJobs, w.putEntries, w.delEntries, w.mark, w.unmark,
-		w.doneJobs, w.setOffences, w.putPositions, w.setBootID, w.putHistory,
+		w.doneJobs, w.setOffences, w.putPositions, w.setBootID, w.putHistory, w.setHistoryGap,
 	}
 	for _, step := range steps {
 		if err := step(b); err != nil {

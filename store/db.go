@@ -34,7 +34,8 @@ var (
 
 	keySchema     = []byte("schema")
 	keyBootID     = []byte("boot_id")
-	keySuperseded = []byte("superseded") // see migrate.go
+	keySuperseded = []byte("superseded")  // see migrate.go
+	keyHistoryGap = []byte("history_gap") // see history.go
 )
 
 // DB is an engine.Store on a bbolt file. Its methods are safe for concurrent use.

@@ -93,8 +93,12 @@
 // window (default 7 days) every minute, in write transactions of at most
 // 512 deletes found by a read transaction, each target costing one seek
 // (PruneHistory). The store is thus bounded by its active state plus the
-// window. A negative window records nothing. Target keys hold no NUL
-// (engine.ValidHistoryTarget); Apply refuses others with ErrInvalid.
+// window. The meta key "history_gap" holds the latest time the engine
+// dropped events before they reached the store (8 bytes of big-endian
+// unix nanoseconds), so that explain can say so after a restart too; an
+// older build ignores it. A negative window records nothing. Target keys
+// hold no NUL (engine.ValidHistoryTarget); Apply refuses others with
+// ErrInvalid.
 //
 // Entries, jobs and positions are compact binary records of our own (layout
 // in codec.go), not of the engine types, so renaming a field of an engine

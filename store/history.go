@@ -303,6 +303,63 @@ func trimHistory(h *bolt.Bucket, target []byte, n uint64) error {
 	return nil
 }
 
+// setHistoryGap keeps the latest of the times events were dropped (see
+// engine.Change.HistoryGap) in meta, as 8 bytes of big-endian unix
+// nanoseconds.
+func (w *encoded) setHistoryGap(b *buckets) error {
+	gap := w.c.HistoryGap
+	if gap.IsZero() {
+		return nil
+	}
+	if old, ok := decodeGap(b.meta.Get(keyHistoryGap)); ok && !gap.After(old) {
+		return nil
+	}
+	if err := b.meta.Put(keyHistoryGap, itob(uint64(gap.UnixNano()))); err != nil {
+		return fmt.Errorf("put history gap: %w", err)
+	}
+	return nil
+}
+
+// decodeGap reads the meta value setHistoryGap wrote; false when there is
+// none (or it is not 8 bytes, which only a damaged file holds: the gap is
+// a note for explain, not worth refusing the store for).
+func decodeGap(v []byte) (time.Time, bool) {
+	n, err := btoi(v)
+	if err != nil || n == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(n)).UTC(), true
+}
+
+// HistoryGap returns the latest time events were dropped before they
+// reached the store (engine.Change.HistoryGap); zero when none were, or
+// when that is older than the window, whose records are pruned anyway.
+func (db *DB) HistoryGap() (time.Time, error) {
+	if db.closed.Load() {
+		return time.Time{}, fmt.Errorf("history gap: %w", ErrClosed)
+	}
+	var gap time.Time
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			gap, _ = decodeGap(meta.Get(keyHistoryGap))
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("history gap: %w", boltError(err))
+	}
+	return db.hist.inWindow(gap), nil
+}
+
+// inWindow is gap, or zero when it is outside the window at the
+// pruner's clock.
+func (o historyOptions) inWindow(gap time.Time) time.Time {
+	if gap.IsZero() || o.window < 0 || gap.Before(o.now().Add(-o.window)) {
+		return time.Time{}
+	}
+	return gap
+}
+
 // History returns the records kept for target, oldest first; none from a
 // store written before the history existed.
 func (db *DB) History(target string) ([]engine.HistoryEvent, error) {

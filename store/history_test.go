@@ -435,3 +435,63 @@ func TestHistory_FoldedRecordPrunedByItsLastEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestHistory_Gap: the store keeps the latest time the engine dropped
+// events, whatever order they come in, across a reopen, read-only too;
+// one older than the window, or with the history off, is none.
+func TestHistory_Gap(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	gapOf := func(t *testing.T, s interface{ HistoryGap() (time.Time, error) }) time.Time {
+		t.Helper()
+		gap, err := s.HistoryGap()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gap
+	}
+	bothHistory(t, 0, 0, func(t *testing.T, s historyStore) {
+		if gap := gapOf(t, s); !gap.IsZero() {
+			t.Errorf("a new store's gap: %v", gap)
+		}
+		later, earlier := now.Add(-time.Hour), now.Add(-2*time.Hour)
+		for _, gap := range []time.Time{later, earlier} {
+			if err := s.Apply(engine.Change{HistoryGap: gap}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if gap := gapOf(t, s); !gap.Equal(later) {
+			t.Errorf("gap %v, want the latest given %v", gap, later)
+		}
+	})
+	bothHistory(t, 0, 0, func(t *testing.T, s historyStore) {
+		if err := s.Apply(engine.Change{HistoryGap: now.Add(-DefaultHistoryWindow - time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		if gap := gapOf(t, s); !gap.IsZero() {
+			t.Errorf("a gap older than the window: %v", gap)
+		}
+	})
+	bothHistory(t, -1, 0, func(t *testing.T, s historyStore) {
+		if err := s.Apply(engine.Change{HistoryGap: now}); err != nil {
+			t.Fatal(err)
+		}
+		if gap := gapOf(t, s); !gap.IsZero() {
+			t.Errorf("with the history off: %v", gap)
+		}
+	})
+
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := mustOpen(t, path)
+	if err := db.Apply(engine.Change{HistoryGap: now}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := Open(path, WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if gap := gapOf(t, ro); !gap.Equal(now) {
+		t.Errorf("after a reopen, read-only: %v, want %v", gap, now)
+	}
+}

@@ -70,6 +70,9 @@ func (m *Memory) Apply(c engine.Change) error {
 		m.bootID = c.BootID
 	}
 	m.hist.put(c.History)
+	if c.HistoryGap.After(m.hist.gap) && m.hist.opts.window >= 0 {
+		m.hist.gap = storedTime(c.HistoryGap)
+	}
 	return nil
 }
 

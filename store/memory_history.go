@@ -19,6 +19,7 @@ type memoryHistory struct {
 	byTarget map[string][]memoryEvent // oldest first
 	seq      uint64
 	pruned   time.Time // when put last pruned by age
+	gap      time.Time // the latest HistoryGap applied
 }
 
 type memoryEvent struct {
@@ -115,6 +116,16 @@ func (m *Memory) History(target string) ([]engine.HistoryEvent, error) {
 		out = append(out, e.ev)
 	}
 	return out, nil
+}
+
+// HistoryGap returns the latest time events were dropped, as DB's does.
+func (m *Memory) HistoryGap() (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return time.Time{}, fmt.Errorf("history gap: %w", ErrClosed)
+	}
+	return m.hist.opts.inWindow(m.hist.gap), nil
 }
 
 // PruneHistory deletes the events older than the window at now and
