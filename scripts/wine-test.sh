@@ -28,3 +28,4 @@ x86_64-w64-mingw32-gcc -shared -o "$prefix/drive_c/windows/system32/bcryptprimit
 	platform/actions/testdata/wine/bcryptprimitives.c -ladvapi32
 GOOS=windows GOARCH=amd64 go test -count=1 -exec "$wine" ./platform/actions/
 GOOS=windows GOARCH=amd64 go test -count=1 -exec "$wine" -run Windows ./platform/
+GOOS=windows GOARCH=amd64 go test -count=1 -exec "$wine" -run Windows ./platform/control/

@@ -8,9 +8,11 @@
 // are bounded (MaxRequest bytes, ReadTimeout), and a malformed one gets an
 // error response: the server goes on.
 //
-// Caveat: on Windows the socket's ACL is the one inherited from its
-// directory (under the install root: administrators and SYSTEM write, users
-// read); no owner-only ACL is set, and no peer check is made.
+// On Windows the directory gets a protected ACL of its own instead of the
+// mode: full control for SYSTEM, Administrators and the daemon's user,
+// nobody else, inherited by the socket (connecting needs write access to
+// it); the directory must be owned by one of them. No peer check is made
+// there.
 package control
 
 import (
@@ -118,8 +120,8 @@ func listen(path string, log *slog.Logger, over bool) (*Server, error) {
 	if err := ownDir(dir); err != nil {
 		return nil, fmt.Errorf("control socket directory %s: %w", dir, err)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, err
+	if err := restrictDir(dir); err != nil {
+		return nil, fmt.Errorf("control socket directory %s: %w", dir, err)
 	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode().Type() != fs.ModeSocket {

@@ -26,3 +26,6 @@ func ownDir(dir string) error {
 	}
 	return nil
 }
+
+// restrictDir lets only the owner into dir.
+func restrictDir(dir string) error { return os.Chmod(dir, 0o700) }
