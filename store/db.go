@@ -49,7 +49,10 @@ type DB struct {
 	pruner   *pruner        // nil when read-only
 }
 
-var _ engine.Store = (*DB)(nil)
+var (
+	_ engine.Store         = (*DB)(nil)
+	_ engine.HistoryReader = (*DB)(nil) // explain reads it through the interface
+)
 
 // Option tunes Open.
 type Option func(*options)

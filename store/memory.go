@@ -30,7 +30,10 @@ type Memory struct {
 	hist      memoryHistory // history.go's rules, in memory_history.go
 }
 
-var _ engine.Store = (*Memory)(nil)
+var (
+	_ engine.Store         = (*Memory)(nil)
+	_ engine.HistoryReader = (*Memory)(nil)
+)
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {
